@@ -1,0 +1,65 @@
+# One entry point for everything. Every target creates the virtual environment
+# first when it is missing, so a fresh machine needs only Python 3.11 and pip.
+#
+#   make test                 install, then run the default test suite
+#   make reproduce            Imagenette: AlexNet vs dense SIFT + Fisher vectors
+#   make reproduce-cifar10    the same comparison on CIFAR-10 (CPU-friendly)
+#   make reproduce-imagenet   the paper's ILSVRC-2012 run (GPUs and the archives)
+#   make reproduce-scaling    error against training images per class, both models
+#   make tables figures notebooks bench
+
+PYTHON ?= python3.11
+VENV   ?= .venv
+PY     := $(VENV)/bin/python
+DATA_DIR ?= ../shared/data
+RUNS_DIR ?= runs
+export DATA_DIR RUNS_DIR
+# Quiet TensorFlow's C++ start-up banner; warnings and errors still show.
+export TF_CPP_MIN_LOG_LEVEL ?= 1
+
+.PHONY: install test test-all reproduce reproduce-cifar10 reproduce-imagenet \
+        reproduce-scaling tables figures notebooks bench clean-venv
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-vlfeat.txt
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=python3'"; exit 1; }
+	bash scripts/install_vlfeat.sh
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	$(PY) -m pip install --quiet --no-build-isolation -r requirements-vlfeat.txt
+	touch $@
+
+test: install
+	$(PY) -m pytest -q -n 2 tests
+
+test-all: install
+	$(PY) -m pytest -q -n 2 -m "slow or not slow" tests
+
+reproduce: install
+	$(PY) -m experiments.reproduce imagenette
+
+reproduce-cifar10: install
+	$(PY) -m experiments.reproduce cifar10
+
+reproduce-imagenet: install
+	$(PY) -m experiments.reproduce imagenet2012
+
+reproduce-scaling: install
+	$(PY) -m experiments.scaling
+
+tables: install
+	$(PY) -m reporting.tables
+
+figures: install
+	$(PY) -m reporting.figures
+
+notebooks: install
+	$(PY) -m reporting.notebooks
+
+bench: install
+	$(PY) -m scripts.bench
+
+clean-venv:
+	rm -rf $(VENV)

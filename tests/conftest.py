@@ -1,0 +1,27 @@
+"""Shared test fixtures: where the real images live, and quiet TensorFlow."""
+
+import os
+from pathlib import Path
+
+import pytest
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+REPO = Path(__file__).resolve().parent.parent
+DATA_DIR = Path(os.environ.get("DATA_DIR", REPO.parent / "shared" / "data")).resolve()
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    """The folder holding imagenette2-224/ and cifar10/ (set DATA_DIR to move it)."""
+    if not (DATA_DIR / "imagenette2-224").is_dir():
+        pytest.fail(f"test images not found under {DATA_DIR}: set DATA_DIR to the folder "
+                    "holding imagenette2-224/ and cifar10/")
+    return DATA_DIR
+
+
+@pytest.fixture()
+def runs_dir(tmp_path, monkeypatch) -> Path:
+    """A private RUNS_DIR so tests never touch the user's runs/."""
+    d = tmp_path / "runs"
+    monkeypatch.setenv("RUNS_DIR", str(d))
+    return d
