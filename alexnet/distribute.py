@@ -1,0 +1,201 @@
+"""Where training runs: the tf.distribute strategy, set up in this one place.
+
+Config keys (see `STRATEGIES`):
+
+    strategy   'auto'        TPU if one is configured, several workers if TF_CONFIG
+                             or Slurm says so, all local GPUs if more than one,
+                             else the single device (GPU:0 or CPU:0)
+               'one_device'  one device (`devices[0]` if given)
+               'mirrored'    data parallel over local devices (`devices`, default
+                             all local GPUs): MirroredStrategy
+               'multi_worker' data parallel over machines: MultiWorkerMirrored-
+                             Strategy, cluster from TF_CONFIG or Slurm (`cluster`)
+               'tpu'         TPUStrategy (TPUClusterResolver; address in $TPU_NAME)
+    cluster    'tf_config' | 'slurm'   where multi_worker learns the cluster
+    devices    None or a list like ['/gpu:0', '/gpu:1']
+    placement  'none' | 'towers'       the paper's model parallelism: each of
+                             alexnet2012's two towers on its own device
+    tower_devices None or two device names; default the first two local GPUs
+
+One custom training loop serves every strategy (loop.py): Keras' `model.fit`
+fails under MultiWorkerMirroredStrategy with Keras 3.15 (keras-team/keras#20585),
+while `strategy.run` inside a tf.function works under all of them.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from alexnet.config import ConfigError
+
+STRATEGIES = ("auto", "one_device", "mirrored", "multi_worker", "tpu")
+CLUSTERS = ("tf_config", "slurm")
+PLACEMENTS = ("none", "towers")
+
+
+def _slurm_tasks() -> int:
+    return int(os.environ.get("SLURM_NTASKS") or os.environ.get("SLURM_NPROCS") or 1)
+
+
+def _tf_config_workers() -> int:
+    import json
+    spec = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
+    return len(spec.get("worker", [])) + len(spec.get("chief", []))
+
+
+def resolve_kind(config: dict) -> str:
+    """The strategy kind `config['strategy']` names, with 'auto' resolved."""
+    kind = config.get("strategy", "auto")
+    if kind not in STRATEGIES:
+        raise ConfigError(f"unknown strategy {kind!r}; expected one of {', '.join(STRATEGIES)}")
+    if kind != "auto":
+        return kind
+    if os.environ.get("TPU_NAME"):
+        return "tpu"
+    if _tf_config_workers() > 1 or (config.get("cluster") == "slurm" and _slurm_tasks() > 1):
+        return "multi_worker"
+    if config.get("devices") and len(config["devices"]) > 1:
+        return "mirrored"
+    return "mirrored" if len(tf.config.list_logical_devices("GPU")) > 1 else "one_device"
+
+
+def cluster_resolver(config: dict):
+    """The cluster resolver for multi_worker: TF_CONFIG (default) or Slurm.
+
+    Slurm: one task per node (`srun --ntasks-per-node=1`); each task sees its
+    node's GPUs, and workers talk on port $SLURM_TF_PORT (default 8888).
+    """
+    cluster = config.get("cluster", "tf_config")
+    if cluster not in CLUSTERS:
+        raise ConfigError(f"unknown cluster {cluster!r}; expected one of {', '.join(CLUSTERS)}")
+    if cluster == "slurm":
+        if "SLURM_JOB_ID" not in os.environ:
+            raise ConfigError("cluster 'slurm' needs a Slurm job (SLURM_JOB_ID is not set); "
+                              "start it with srun or sbatch")
+        port = int(os.environ.get("SLURM_TF_PORT", 8888))
+        resolver = tf.distribute.cluster_resolver.SlurmClusterResolver
+        try:
+            # Counts GPUs with CUDA_VISIBLE_DEVICES or nvidia-smi, before TensorFlow
+            # initialises them, and sets CUDA_VISIBLE_DEVICES for this task.
+            return resolver(port_base=port)
+        except RuntimeError as err:
+            if "GPU" not in str(err):
+                raise ConfigError(f"Slurm cluster: {err}") from None
+            return resolver(port_base=port, gpus_per_node=0, gpus_per_task=0)
+    if not os.environ.get("TF_CONFIG"):
+        raise ConfigError("strategy 'multi_worker' needs TF_CONFIG (cluster and task) or cluster='slurm'")
+    return tf.distribute.cluster_resolver.TFConfigClusterResolver()
+
+
+def make_strategy(config: dict) -> tf.distribute.Strategy:
+    """Builds the strategy the config asks for; the model must be built in its scope."""
+    kind = resolve_kind(config)
+    devices = config.get("devices") or None
+    if kind == "one_device":
+        default = "/gpu:0" if tf.config.list_logical_devices("GPU") else "/cpu:0"
+        return tf.distribute.OneDeviceStrategy(devices[0] if devices else default)
+    if kind == "mirrored":
+        return tf.distribute.MirroredStrategy(devices)
+    if kind == "multi_worker":
+        options = tf.distribute.experimental.CommunicationOptions(
+            implementation=tf.distribute.experimental.CommunicationImplementation.AUTO)
+        return tf.distribute.MultiWorkerMirroredStrategy(
+            cluster_resolver=cluster_resolver(config), communication_options=options)
+    resolver = tf.distribute.cluster_resolver.TPUClusterResolver(tpu=os.environ.get("TPU_NAME", ""))
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def per_replica_batch(global_batch: int, strategy: tf.distribute.Strategy) -> int:
+    """The batch each replica sees; the global batch must split evenly."""
+    replicas = strategy.num_replicas_in_sync
+    if global_batch % replicas:
+        raise ConfigError(f"batch_size {global_batch} is not divisible by the {replicas} replicas "
+                          f"of the {type(strategy).__name__}; use a multiple of {replicas}")
+    return global_batch // replicas
+
+
+def tower_devices(config: dict) -> tuple[str, str] | None:
+    """The two devices of the paper's model parallelism, or None (one device)."""
+    placement = config.get("placement", "none")
+    if placement not in PLACEMENTS:
+        raise ConfigError(f"unknown placement {placement!r}; expected one of {', '.join(PLACEMENTS)}")
+    if placement == "none":
+        return None
+    if config.get("arch") != "alexnet2012":
+        raise ConfigError(f"placement 'towers' needs arch 'alexnet2012', not {config.get('arch')!r}")
+    devices = config.get("tower_devices")
+    if devices is None:
+        gpus = [d.name for d in tf.config.list_logical_devices("GPU")]
+        if len(gpus) < 2:
+            raise ConfigError("placement 'towers' needs two GPUs (found "
+                              f"{len(gpus)}); or name them with tower_devices=['/cpu:0','/cpu:1']")
+        devices = gpus[:2]
+    if len(devices) != 2:
+        raise ConfigError(f"tower_devices needs exactly two devices, got {devices!r}")
+    return tuple(devices)
+
+
+def worker_index(strategy: tf.distribute.Strategy) -> int:
+    """This process's worker (task) index; 0 for single-machine strategies."""
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return int(strategy.cluster_resolver.task_id or 0)
+    return 0
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """Whether this process writes the run record (the chief of a multi-worker job)."""
+    return bool(strategy.extended.should_checkpoint)
+
+
+def broadcast_text(strategy: tf.distribute.Strategy, text: str, size: int = 1024) -> str:
+    """Gives every worker the chief's `text` (e.g. the run folder it chose).
+
+    The chief's first replica contributes the bytes, every other replica zeros,
+    and a cross-replica sum hands the result to all.
+    """
+    raw = np.zeros(size, np.int32)
+    data = text.encode()[:size]
+    raw[:len(data)] = np.frombuffer(data, np.uint8)
+    mine = tf.constant(raw if is_chief(strategy) else np.zeros_like(raw))
+
+    def contribute():
+        first = tf.equal(tf.distribute.get_replica_context().replica_id_in_sync_group, 0)
+        return tf.where(first, mine, tf.zeros_like(mine))
+
+    total = strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(contribute), axis=None)
+    return bytes(total.numpy().astype(np.uint8)).rstrip(b"\0").decode()
+
+
+def checkpoint_dir(run_dir: Path, strategy: tf.distribute.Strategy) -> Path:
+    """Where this process saves checkpoints.
+
+    Every worker must take part in a save, but only the chief's copy is kept:
+    the others write to a private folder that `cleanup_worker_dir` removes.
+    """
+    if is_chief(strategy):
+        return Path(run_dir) / "checkpoints"
+    return Path(run_dir) / f".worker{worker_index(strategy)}-checkpoints"
+
+
+def cleanup_worker_dir(run_dir: Path, strategy: tf.distribute.Strategy) -> None:
+    if not is_chief(strategy):
+        shutil.rmtree(checkpoint_dir(run_dir, strategy), ignore_errors=True)
+
+
+def describe(strategy: tf.distribute.Strategy) -> dict:
+    """What provenance records about the strategy."""
+    info = {"strategy": type(strategy).__name__, "replicas": strategy.num_replicas_in_sync}
+    extended = strategy.extended
+    if hasattr(extended, "worker_devices"):
+        info["devices"] = list(extended.worker_devices)
+    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        info["workers"] = len(strategy.cluster_resolver.cluster_spec().as_dict().get("worker", [])) or 1
+        info["worker_index"] = worker_index(strategy)
+    return info

@@ -1,0 +1,139 @@
+"""The two building blocks the paper's network needs beyond stock Keras layers.
+
+* `LocalResponseNorm`: section 3.3 of Krizhevsky et al. (2012),
+
+      b[x,y,i] = a[x,y,i] / (k + alpha * sum_{j=max(0,i-n/2)}^{min(N-1,i+n/2)} a[x,y,j]^2) ** beta
+
+  with k=2, n=5, alpha=1e-4, beta=0.75. Framework conventions differ: TensorFlow's
+  `tf.nn.local_response_normalization` takes the window *radius* (n//2 = 2) and
+  uses alpha as written here, while Caffe and PyTorch divide alpha by n. These
+  constants are the paper's, unscaled. The normalisation is computed in float32
+  even under a bfloat16 policy: TensorFlow 2.21 has no bfloat16 CPU kernel for
+  the LRN op, and the sum of squares benefits from the extra precision anyway.
+
+* `TwoTower`: one layer of the paper's two-GPU network. Each tower is its own
+  Keras layer (an explicit branch, not `Conv2D(groups=2)`, which is ~10x slower
+  on CPU in TensorFlow 2.21 and cannot be placed on two devices). A tower layer
+  either sees only its own tower's input (conv2, conv4, conv5, and the per-tower
+  LRN, pooling and dropout), or the concatenation of both towers (conv3, fc6,
+  fc7 — the only places the paper lets the GPUs communicate).
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import keras
+from keras import ops
+
+
+def _lrn_generic(x, depth_radius: int, bias: float, alpha: float, beta: float):
+    """LRN with keras.ops (any backend): sum of squares over a channel window."""
+    squared = ops.square(x)
+    channels = x.shape[-1]
+    padded = ops.pad(squared, [[0, 0]] * (len(x.shape) - 1) + [[depth_radius, depth_radius]])
+    window = sum(padded[..., i:i + channels] for i in range(2 * depth_radius + 1))
+    return x / ops.power(bias + alpha * window, beta)
+
+
+@keras.saving.register_keras_serializable(package="alexnet")
+class LocalResponseNorm(keras.layers.Layer):
+    """Local response normalisation across channels (paper section 3.3).
+
+    Args:
+      size: n, the number of adjacent channels summed over (odd).
+      k, alpha, beta: the paper's constants, alpha NOT divided by n.
+    """
+
+    def __init__(self, size: int = 5, k: float = 2.0, alpha: float = 1e-4, beta: float = 0.75, **kwargs):
+        super().__init__(**kwargs)
+        if size % 2 != 1:
+            raise ValueError(f"LRN size must be odd, got {size}")
+        self.size, self.k, self.alpha, self.beta = size, k, alpha, beta
+
+    def call(self, x):
+        dtype = x.dtype
+        x = ops.cast(x, "float32")
+        radius = self.size // 2
+        if keras.backend.backend() == "tensorflow":
+            import tensorflow as tf
+            y = tf.nn.local_response_normalization(x, depth_radius=radius, bias=self.k,
+                                                   alpha=self.alpha, beta=self.beta)
+        else:
+            y = _lrn_generic(x, radius, self.k, self.alpha, self.beta)
+        return ops.cast(y, dtype)
+
+    def compute_output_shape(self, input_shape):
+        return input_shape
+
+    def get_config(self):
+        return {**super().get_config(), "size": self.size, "k": self.k, "alpha": self.alpha, "beta": self.beta}
+
+
+class TwoTower(keras.layers.Layer):
+    """A pair of identical layers, one per tower (one per GPU in the paper).
+
+    Input: a tensor (both towers see it, e.g. the image for conv1) or a list of
+    two tensors [tower0, tower1]. Output: a list of two tensors.
+
+    Args:
+      make_layer: builds one tower's layer; called with the tower index and a name.
+      cross: if True each tower sees both towers' inputs concatenated on the
+        channel axis (conv3, fc6, fc7); if False only its own (conv2, conv4, conv5).
+      devices: optional (device0, device1): runs tower i under `tf.device(devices[i])`
+        (TensorFlow backend only), the paper's model parallelism.
+      flatten: flatten each tower's input first (fc6 reads pool5's maps).
+    """
+
+    def __init__(self, make_layer: Callable[[int, str], keras.layers.Layer], cross: bool = False,
+                 devices: Sequence[str] | None = None, flatten: bool = False, **kwargs):
+        super().__init__(**kwargs)
+        self.towers = [make_layer(i, f"{self.name}_tower{i}") for i in range(2)]
+        self.cross = cross
+        self.devices = tuple(devices) if devices else None
+        self.flatten = flatten
+
+    def build(self, input_shape):
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape, input_shape]
+        for i, tower in enumerate(self.towers):
+            shape = self._tower_input_shape(shapes, i)
+            tower.build(shape)
+        self.built = True
+
+    def _tower_input_shape(self, shapes, i):
+        shape = list(shapes[i])
+        if self.cross:
+            shape[-1] = shapes[0][-1] + shapes[1][-1]
+        if self.flatten:
+            n = 1
+            for d in shape[1:]:
+                n *= d
+            shape = [shape[0], n]
+        return tuple(shape)
+
+    def _inputs(self, x):
+        parts = x if isinstance(x, (list, tuple)) else [x, x]
+        if self.cross and isinstance(x, (list, tuple)):
+            joined = ops.concatenate(list(parts), axis=-1)
+            parts = [joined, joined]
+        if self.flatten:
+            parts = [ops.reshape(p, (ops.shape(p)[0], -1)) for p in parts]
+        return parts
+
+    def call(self, x, training=None):
+        parts = self._inputs(x)
+        outputs = []
+        for i, (tower, part) in enumerate(zip(self.towers, parts)):
+            kwargs = {"training": training} if isinstance(tower, keras.layers.Dropout) else {}
+            if self.devices and keras.backend.backend() == "tensorflow":
+                import tensorflow as tf
+                with tf.device(self.devices[i]):
+                    outputs.append(tower(part, **kwargs))
+            else:
+                outputs.append(tower(part, **kwargs))
+        return outputs
+
+    def compute_output_shape(self, input_shape):
+        shapes = input_shape if isinstance(input_shape, list) else [input_shape, input_shape]
+        return [tower.compute_output_shape(self._tower_input_shape(shapes, i))
+                for i, tower in enumerate(self.towers)]
