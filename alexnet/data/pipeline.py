@@ -1,0 +1,170 @@
+"""tf.data pipelines: augmented training batches and centre/ten-crop evaluation batches,
+and the paper's ten-crop softmax averaging and top-k error for scoring them.
+
+Both read encoded bytes (cached in memory for small datasets), decode in
+parallel with the crop fused into the JPEG decoder (see `transforms`), and
+return float32 images on the 0..255 scale minus the per-channel training mean,
+as the paper feeds its network; the trainer casts to its compute dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import tensorflow as tf
+
+from alexnet.data import transforms
+from alexnet.data.colour import IMAGENET_COLOUR_STATS, ColourStats
+from alexnet.data.common import DataError
+
+# Shuffle buffer for sources that cannot be permuted exactly (TFRecord shards
+# read from disk): ~1 GB of ImageNet JPEGs, mixing 16 interleaved shards.
+DEFAULT_SHUFFLE_BUFFER = 10_000
+AUTOTUNE = tf.data.AUTOTUNE
+
+
+def epoch_seed(seed: int, epoch: int) -> int:
+    """A 63-bit seed for one epoch: the data order and augmentation follow from it."""
+    return int(np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1, np.uint64)[0] >> 1)
+
+
+def _check_sizes(image_size: int, resize: int, pad: int = 0) -> None:
+    if min(image_size, resize) < 1 or pad < 0:
+        raise DataError(f"image_size and resize must be positive and pad >= 0, got image_size={image_size}, "
+                        f"resize={resize}, pad={pad}")
+    if image_size > resize + 2 * pad:
+        raise DataError(f"image_size {image_size} exceeds resize {resize} + 2 * pad {pad}: crops would "
+                        f"leave the image")
+
+
+def train_image(data, key, image_size: int, resize: int, stats: ColourStats, pca_std: float,
+                square: bool = True, pad: int = 0) -> tf.Tensor:
+    """One training example: float32 [image_size, image_size, 3], mean subtracted.
+
+    Args:
+      data: encoded image bytes.
+      key: int64 [2] stateless seed for this image and epoch.
+      pad: pixels of zero padding (after mean subtraction) around the resized
+        image before the random crop, the CIFAR convention; 0 for the paper.
+    """
+    k_crop, k_flip, k_colour = tf.unstack(tf.random.experimental.stateless_split(key, 3))
+    # Mean and colour noise are both one RGB offset per image: subtract them in one pass.
+    offset = tf.constant(stats.mean, tf.float32)
+    if pca_std > 0:
+        offset -= transforms.pca_noise(k_colour, stats.eigval, stats.eigvec, pca_std)
+    if pad == 0:
+        window = transforms.decode_window(
+            data, lambda h, w: transforms.train_window(h, w, k_crop, image_size, resize, square))
+        # Flip the uint8 window (a quarter of the bytes of float) then resize.
+        image = transforms.resize_image(transforms.random_flip(window, k_flip), image_size, image_size)
+        image = image - offset
+    else:
+        image = transforms.decode_window(data, lambda h, w: transforms.region(h, w, square))
+        image = tf.pad(transforms.resize_shorter(image, resize) - offset, [[pad, pad], [pad, pad], [0, 0]])
+        image = tf.image.stateless_random_crop(image, [image_size, image_size, 3], k_crop)
+        image = transforms.random_flip(image, k_flip)
+    return tf.ensure_shape(image, [image_size, image_size, 3])
+
+
+def eval_image(data, image_size: int, resize: int, stats: ColourStats, ten_crop: bool = False,
+               square: bool = True) -> tf.Tensor:
+    """float32 [S, S, 3] centre crop or [10, S, S, 3] ten crops, mean subtracted."""
+    image = transforms.decode_window(data, lambda h, w: transforms.region(h, w, square))
+    # Subtract the mean before cropping: one pass over the image, not over ten crops.
+    image = transforms.resize_shorter(image, resize) - tf.constant(stats.mean, tf.float32)
+    return transforms.ten_crop(image, image_size) if ten_crop else transforms.centre_crop(image, image_size)
+
+
+def train_dataset(source, batch_size: int, image_size: int = 224, resize: int = 256,
+                  colour_stats: ColourStats | None = None, pca_std: float = 0.1, seed: int = 0,
+                  shuffle_buffer: int | None = None, cache: bool = True, drop_remainder: bool = True,
+                  epoch: int = 0, square: bool = True, pad: int = 0) -> tf.data.Dataset:
+    """One epoch of shuffled, augmented training batches (no repeat).
+
+    The order and every image's crop, flip and colour noise depend only on
+    (seed, epoch) (and TensorFlow's global seed if the program sets one), so
+    a resumed run reproduces epoch e exactly by passing epoch=e.
+
+    Args:
+      source: a `Source` (usually the training split or a subset of it).
+      batch_size: images per batch.
+      image_size, resize: random `image_size` crops after the shorter side is
+        scaled to `resize` (paper: 224 of 256; CIFAR e.g. 28 of 32, no resize).
+      colour_stats: mean and PCA of the training set; None: the published
+        ImageNet values (`colour.IMAGENET_COLOUR_STATS`).
+      pca_std: the paper's sigma for PCA colour noise; 0 disables it.
+      seed: base seed for order and augmentation.
+      shuffle_buffer: buffer for sources without an exact shuffle (TFRecord
+        shards); None: DEFAULT_SHUFFLE_BUFFER, or the whole source when cached.
+      cache: keep the encoded bytes in memory when the source is small.
+      drop_remainder: drop the last partial batch (fixed batch shapes).
+      epoch: which epoch's order and augmentation to produce.
+      square: crop inside the central square, as the paper does.
+      pad: zero padding around the resized image before cropping (CIFAR).
+
+    Returns:
+      tf.data.Dataset of (float32 [B, S, S, 3], int32 [B]).
+    """
+    _check_sizes(image_size, resize, pad)
+    stats = colour_stats or IMAGENET_COLOUR_STATS
+    order_seed = epoch_seed(seed, epoch)
+    ds = source.cached_stream() if cache else None
+    if ds is not None:
+        ds = ds.shuffle(shuffle_buffer or source.n_images, seed=order_seed, reshuffle_each_iteration=False)
+    else:
+        ds = source.stream(shuffle_seed=order_seed)
+        if not source.backend.exact_shuffle or shuffle_buffer:
+            ds = ds.shuffle(shuffle_buffer or DEFAULT_SHUFFLE_BUFFER, seed=order_seed,
+                            reshuffle_each_iteration=False)
+
+    def transform(data, label, pos):
+        key = tf.stack([tf.constant(order_seed, tf.int64), pos])
+        return train_image(data, key, image_size, resize, stats, pca_std, square, pad), label
+
+    ds = ds.map(transform, num_parallel_calls=AUTOTUNE, deterministic=True)
+    ds = ds.ignore_errors(log_warning=True)  # last resort: a file corrupt mid-stream
+    return ds.batch(batch_size, drop_remainder=drop_remainder, num_parallel_calls=AUTOTUNE,
+                    deterministic=True).prefetch(AUTOTUNE)
+
+
+def eval_dataset(source, batch_size: int, image_size: int = 224, resize: int = 256,
+                 colour_stats: ColourStats | None = None, ten_crop: bool = False, cache: bool = True,
+                 square: bool = True) -> tf.data.Dataset:
+    """Evaluation batches in the source's order, the last partial batch kept.
+
+    Args:
+      ten_crop: the paper's ten crops per image (average the softmax outputs,
+        see `average_crops`) instead of the centre crop.
+      Others as for `train_dataset`.
+
+    Returns:
+      tf.data.Dataset of (float32 [B, S, S, 3] or [B, 10, S, S, 3], int32 [B]).
+    """
+    _check_sizes(image_size, resize)
+    stats = colour_stats or IMAGENET_COLOUR_STATS
+
+    def transform(data, label, pos):
+        return eval_image(data, image_size, resize, stats, ten_crop, square), label
+
+    ds = source.ordered_stream(cache).map(transform, num_parallel_calls=AUTOTUNE, deterministic=True)
+    ds = ds.ignore_errors(log_warning=True)
+    return ds.batch(batch_size, num_parallel_calls=AUTOTUNE, deterministic=True).prefetch(AUTOTUNE)
+
+
+def average_crops(logits) -> np.ndarray:
+    """[B, C] class probabilities: the softmax of each crop's logits [B, n_crops, C], averaged.
+
+    The paper averages the network's softmax outputs over its ten patches
+    (section 4.1); averaging logits instead would weight confident crops more.
+    """
+    z = np.asarray(logits, np.float64)
+    z = np.exp(z - z.max(axis=-1, keepdims=True))
+    return (z / z.sum(axis=-1, keepdims=True)).mean(axis=1)
+
+
+def topk_error(scores, labels, k: int = 1) -> float:
+    """Percentage of rows of `scores` [N, C] whose true label is not among the k highest."""
+    scores, labels = np.asarray(scores), np.asarray(labels)
+    if len(labels) == 0:
+        raise ValueError("topk_error needs at least one example")
+    top = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+    return float(100.0 * (1.0 - np.mean(np.any(top == labels[:, None], axis=1))))

@@ -1,0 +1,247 @@
+"""One entry point to every dataset: `get_source(name, split)` returns a `Source`.
+
+Names:
+  'imagenette', 'cifar10'  the class-folder copy under DATA_DIR when there is one
+                           (imagenette2-224/, cifar10/ ...), else a TensorFlow
+                           Datasets download (see tfds_source).
+  'imagenet2012'           ILSVRC-2012 prepared from the original archives
+                           (see imagenet).
+  'folder:/abs/path'       any class-folder tree `<path>/<split>/<class>/*.jpg`.
+
+A Source is a fixed, ordered list of images with labels and a fingerprint for
+provenance; files that cannot be decoded are left out when it is made (and
+named in a warning), so `n_images`, `labels` and the decoded stream agree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any, Sequence
+
+import numpy as np
+
+from alexnet.data import folders, tfds_source
+from alexnet.data.common import MAX_NAMES_SHOWN, DataError, default_data_dir, log, log_skipped
+from alexnet.data.tfrecord import RecordBackend
+
+# Local folder names tried for each downloadable dataset, in order.
+LOCAL_FOLDERS = {
+    "imagenette": ("imagenette2-224", "imagenette2-320", "imagenette2", "imagenette"),
+    "cifar10": ("cifar10", "cifar-10"),
+}
+# Encoded bytes up to this size are cached in memory by `cache=True`
+# (Imagenette ~0.2 GB, CIFAR-10 ~0.1 GB; ImageNet's ~140 GB is read from disk).
+CACHE_LIMIT_BYTES = 4 << 30
+
+
+@dataclass(eq=False)
+class Source:
+    """An ordered list of labelled images of one split, and how to read them.
+
+    Attributes:
+      name, split: as given to `get_source` ('val' of cifar10 is its test split).
+      root: the dataset folder (class folders, prepared shards or TFDS data).
+      class_names: class index -> name (wnids for ImageNet and Imagenette).
+      n_images: images in this source (after `indices` and `shard`).
+      labels: int64 class index per image, in order.
+      fingerprint: {'n_files', 'sha256'} of the file names and sizes.
+      files: each image's name relative to `root`, in order.
+      positions: each image's index in the full split (stable image identity;
+        seeds the random augmentation, so a subset sees the same crops).
+      skipped: (file, reason) of files left out because they cannot be decoded.
+      selection: how this source was cut from the full split.
+    """
+
+    name: str
+    split: str
+    root: str
+    class_names: list[str]
+    n_images: int
+    labels: np.ndarray
+    fingerprint: dict
+    files: list[str] = field(default_factory=list, repr=False)
+    positions: np.ndarray | None = field(default=None, repr=False)
+    skipped: list[tuple[str, str]] = field(default_factory=list, repr=False)
+    selection: dict = field(default_factory=dict)
+    backend: Any = field(default=None, repr=False)
+    _cached: Any = field(default=None, repr=False)
+
+    def info(self) -> dict:
+        """JSON-able description for provenance records."""
+        return {"name": self.name, "split": self.split, "root": self.root, "n_images": self.n_images,
+                "n_classes": len(self.class_names), "fingerprint": self.fingerprint,
+                "selection": self.selection, "n_skipped": len(self.skipped),
+                "skipped": [f"{f} ({why})" for f, why in self.skipped[:MAX_NAMES_SHOWN]]}
+
+    def stream(self, shuffle_seed: int | None = None):
+        """tf.data of (encoded bytes, int32 label, int64 position).
+
+        Args:
+          shuffle_seed: None for the source's order; else the backend's own
+            shuffle: an exact permutation for folders (`backend.exact_shuffle`),
+            a permuted shard order for TFRecord shards.
+        """
+        return self.backend.stream(self.positions, shuffle_seed)
+
+    def cached_stream(self):
+        """`stream()` with the encoded bytes kept in memory, or None when too big.
+
+        The cache fills during the first full pass and is shared by every
+        dataset built from this Source, so later epochs and evaluation read no
+        files. Sources over CACHE_LIMIT_BYTES (ImageNet) return None.
+        """
+        nbytes = self.backend.nbytes(self.positions)
+        if nbytes > CACHE_LIMIT_BYTES:
+            log.info("%s/%s: %.1f GB of images, over the in-memory cache limit; reading from disk",
+                     self.name, self.split, nbytes / 1e9)
+            return None
+        if self._cached is None:
+            self._cached = self.stream().cache()
+        return self._cached
+
+    def ordered_stream(self, cache: bool = False):
+        """`stream()` in order, through the in-memory cache when `cache` and it fits."""
+        ds = self.cached_stream() if cache else None
+        return self.stream() if ds is None else ds
+
+    def encoded(self):
+        """tf.data of (encoded bytes tf.string, int32 label), in order, unshuffled."""
+        return self.stream().map(lambda data, label, pos: (data, label))
+
+    def images(self, cache: bool = False):
+        """tf.data of (uint8 [H, W, 3], int32 label), decoded, in order.
+
+        Undecodable files were left out when the source was made (see
+        `skipped`); grey and CMYK images come out as RGB.
+
+        Args:
+          cache: read the encoded bytes through `cached_stream` when they fit.
+        """
+        import tensorflow as tf
+
+        from alexnet.data.transforms import decode_full
+
+        ds = self.ordered_stream(cache).map(lambda data, label, pos: (decode_full(data), label),
+                                            num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        return ds.ignore_errors(log_warning=True)  # last resort: a file corrupt mid-stream
+
+    def select(self, indices: Sequence[int] | None = None, shard: tuple[int, int] | None = None) -> "Source":
+        """A sub-source: the images at `indices` (sorted, repeats dropped), then every
+        n-th from the i-th for `shard=(i, n)` (so each shard keeps all classes)."""
+        pos = self.positions
+        selection = dict(self.selection)
+        if indices is not None:
+            idx = np.unique(np.asarray(indices, np.int64))
+            if idx.size and (idx[0] < 0 or idx[-1] >= self.n_images):
+                raise DataError(f"{self.name}/{self.split}: indices must lie in [0, {self.n_images}), "
+                                f"got {idx[0]}..{idx[-1]}")
+            pos = pos[idx]
+            selection["indices"] = int(len(idx))
+        if shard is not None:
+            i, n = (int(v) for v in shard)
+            if not 0 <= i < n:
+                raise DataError(f"shard must be (i, n) with 0 <= i < n, got {tuple(shard)}")
+            pos = pos[i::n]
+            selection["shard"] = [i, n]
+        if len(pos) == 0:
+            raise DataError(f"{self.name}/{self.split}: the selection {selection} holds no images")
+        return replace(self, n_images=len(pos), labels=self.backend.labels[pos],
+                       fingerprint=self.backend.fingerprint(pos), files=self.backend.names(pos),
+                       positions=pos, selection=selection, _cached=None)
+
+
+def _make(name: str, split: str, root: Path, class_names: list[str], backend,
+          skipped: list[tuple[str, str]]) -> Source:
+    positions = np.arange(len(backend.labels), dtype=np.int64)
+    return Source(name=name, split=split, root=str(root), class_names=list(class_names),
+                  n_images=len(positions), labels=backend.labels, fingerprint=backend.fingerprint(positions),
+                  files=backend.names(positions), positions=positions, skipped=skipped, backend=backend)
+
+
+def folder_source(name: str, root: str | Path, split: str) -> Source:
+    """A class-folder tree's split, with undecodable files left out and logged."""
+    root = Path(root)
+    split_dir = folders.resolve_split(root, split)
+    paths, labels, classes = folders.list_files(root, split_dir, folders.dataset_classes(root))
+    ok, sizes, bad = folders.scan(paths, desc=f"checking {name}/{split}")
+    skipped = [(str(Path(paths[i]).relative_to(root)), why) for i, why in bad]
+    log_skipped(f"{name}/{split}", skipped)
+    backend = folders.FolderBackend(root, np.asarray(paths)[ok], labels[ok], sizes[ok])
+    return _make(name, split, root, classes, backend, skipped)
+
+
+def get_source(name: str, split: str, data_dir: str | Path | None = None,
+               indices: Sequence[int] | None = None, shard: tuple[int, int] | None = None) -> Source:
+    """The images of one split of a dataset, in a fixed order.
+
+    Args:
+      name: 'imagenette', 'cifar10', 'imagenet2012' or 'folder:/abs/path'.
+      split: 'train', 'val' or 'test'. CIFAR-10 has no validation split: its
+        'val' is the 10,000-image test split. A folder tree without a 'val'
+        folder uses 'validation' or else 'test' likewise.
+      data_dir: the folder holding the datasets; default `default_data_dir()`.
+      indices: optional subset of the split (positions in the full split's
+        order, e.g. from `balanced_subset`); kept in the split's order.
+      shard: optional (i, n): this process's share, every n-th image from i.
+
+    Raises:
+      DataError: unknown name, missing or malformed data (one line).
+    """
+    data_dir = Path(data_dir or default_data_dir())
+    if name.startswith("folder:"):
+        source = folder_source(name, Path(name.removeprefix("folder:")).expanduser().resolve(), split)
+    elif name in LOCAL_FOLDERS:
+        source = _local_or_tfds(name, split, data_dir)
+    elif name == "imagenet2012":
+        # Imported here so that `python -m alexnet.data.imagenet` runs a fresh module.
+        from alexnet.data import imagenet
+
+        folder, index = imagenet.ensure_prepared(split, data_dir)
+        skipped = [tuple(s) for s in index["skipped"]]
+        source = _make(name, split, folder, index["class_names"], RecordBackend(folder, index), skipped)
+    else:
+        raise DataError(f"unknown dataset {name!r}; known: imagenette, cifar10, imagenet2012, "
+                        f"folder:/abs/path")
+    if indices is None and shard is None:
+        return source
+    return source.select(indices, shard)
+
+
+def _local_or_tfds(name: str, split: str, data_dir: Path) -> Source:
+    for folder in LOCAL_FOLDERS[name]:
+        if (data_dir / folder).is_dir():
+            return folder_source(name, data_dir / folder, split)
+    tfds_name, splits = tfds_source.TFDS_NAMES[name]
+    if split not in splits:
+        raise DataError(f"{name} has splits {', '.join(splits)}, not {split!r}")
+    looked = ", ".join(str(data_dir / f) for f in LOCAL_FOLDERS[name])
+    try:
+        builder = tfds_source.load_builder(name)
+    except DataError as err:
+        raise DataError(f"dataset {name!r}: no local copy ({looked}) and {err}; set DATA_DIR to the "
+                        f"folder holding one") from None
+    backend = tfds_source.TfdsBackend(builder, splits[split])
+    return _make(name, split, builder.data_dir, backend.class_names, backend, [])
+
+
+def balanced_subset(labels: Sequence[int], fraction: float, seed: int) -> np.ndarray:
+    """A class-balanced, deterministic, nested subset of image indices.
+
+    Each class keeps round(fraction * its size) images (at least one), the
+    first ones of a permutation that depends only on (seed, class). Hence the
+    subset for a smaller fraction is contained in that for a larger one with
+    the same seed, and each class's choice ignores the other classes.
+
+    Returns:
+      Sorted int64 indices into `labels`.
+    """
+    if not 0.0 < fraction <= 1.0:
+        raise DataError(f"fraction must be in (0, 1], got {fraction}")
+    labels = np.asarray(labels)
+    chosen = []
+    for c in np.unique(labels):
+        members = np.flatnonzero(labels == c)
+        order = np.random.default_rng([int(seed), int(c)]).permutation(members)
+        chosen.append(order[:max(1, int(np.floor(fraction * len(members) + 0.5)))])
+    return np.sort(np.concatenate(chosen)).astype(np.int64) if chosen else np.zeros(0, np.int64)
