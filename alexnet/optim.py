@@ -31,13 +31,17 @@ from alexnet.config import ConfigError
 SCHEDULES = ("plateau", "step")
 
 
-def make_optimizer(config: dict) -> keras.optimizers.Optimizer:
+def make_optimizer(config: dict, precision: str) -> keras.optimizers.Optimizer:
     """SGD with momentum; under mixed_float16, wrapped in a LossScaleOptimizer.
 
     Build it inside the strategy scope, like the model.
+
+    Args:
+      config: needs lr and momentum.
+      precision: the resolved dtype policy.
     """
     optimizer = keras.optimizers.SGD(learning_rate=config["lr"], momentum=config["momentum"])
-    if config.get("precision") == "mixed_float16":
+    if precision == "mixed_float16":
         # float16 gradients underflow without loss scaling; bfloat16 has float32's range.
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
     return optimizer

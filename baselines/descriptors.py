@@ -22,8 +22,8 @@ postdates the 2012 entries; it is off unless the config asks for it.
 Colour descriptors follow Perronnin et al. 2010: the patch is split into 4x4
 cells and the mean and standard deviation of R, G and B in each cell form a
 96-dimensional vector. They are computed at the same centres and scales as
-SIFT (the published systems used their own, similar grid), from box sums over
-an integral image, so they cost a few milliseconds per image.
+SIFT (the published systems used their own, similar grid), from strided
+slices of box-filtered images, so they cost a few milliseconds per image.
 
 Departure: greyscale for SIFT is OpenCV's RGB->grey and smoothing is OpenCV's
 Gaussian blur rather than VLFeat's `vl_imsmooth`; both differ from the MATLAB
@@ -147,36 +147,52 @@ def dense_sift(grey: np.ndarray, settings: DescriptorSettings) -> tuple[np.ndarr
 def colour_statistics(rgb: np.ndarray, centres: np.ndarray, bin_sizes: np.ndarray) -> np.ndarray:
     """Mean and std of R, G, B in the 4x4 cells of each patch (Perronnin et al. 2010).
 
+    The cells of a patch of bin size s centred at (y, x) are the s x s squares
+    with top-left corners (y - 2s + i s, x - 2s + j s), i, j in 0..3. Centres
+    lie on one regular grid per scale (as `dense_sift` returns them), so every
+    cell's statistics are a strided slice of a box-filtered image: no per-patch
+    gathering. The image is mirrored at its borders, where the largest patches
+    reach slightly beyond it (VLFeat places SIFT bin centres, not bin edges,
+    inside the image).
+
     Args:
       rgb: float32 [H, W, 3] in [0, 1].
-      centres: float32 [N, 2] patch centres (y, x).
+      centres: float32 [N, 2] patch centres (y, x), row-major grids per scale.
       bin_sizes: int [N] cell size of each patch (the SIFT bin size).
 
     Returns:
-      float32 [N, 96]: for each of the 16 cells (row-major), 3 means, then for
-      each cell 3 standard deviations.
+      float32 [N, 96]: the 16 cells' (row-major) R, G, B means, then their
+      R, G, B standard deviations.
     """
-    h, w, _ = rgb.shape
-    n = len(centres)
-    if n == 0:
-        return np.zeros((0, COLOUR_DIM), np.float32)
-    # Integral images of I and I^2 (float64: sums over large cells in float32
-    # would cancel badly in E[x^2] - E[x]^2).
-    stacked = np.concatenate([rgb, rgb * rgb], axis=2).astype(np.float64)
-    integral = np.zeros((h + 1, w + 1, 6))
-    integral[1:, 1:] = stacked.cumsum(0).cumsum(1)
-    s = bin_sizes.astype(np.int64)[:, None]                          # [N, 1]
-    offsets = np.arange(4)[None, :] - 2                                 # cells at -2s..+2s
-    y0 = np.clip(np.rint(centres[:, :1]).astype(np.int64) + offsets * s, 0, h)   # [N, 4]
-    x0 = np.clip(np.rint(centres[:, 1:]).astype(np.int64) + offsets * s, 0, w)
-    y1, x1 = np.minimum(y0 + s, h), np.minimum(x0 + s, w)
-    ya, yb = y0[:, :, None], y1[:, :, None]                             # [N, 4, 1]
-    xa, xb = x0[:, None, :], x1[:, None, :]                             # [N, 1, 4]
-    sums = (integral[yb, xb] - integral[ya, xb] - integral[yb, xa] + integral[ya, xa])  # [N,4,4,6]
-    area = np.maximum((yb - ya) * (xb - xa), 1)[..., None]
-    mean = sums[..., :3] / area
-    std = np.sqrt(np.maximum(sums[..., 3:] / area - mean * mean, 0.0))
-    return np.concatenate([mean.reshape(n, 48), std.reshape(n, 48)], axis=1).astype(np.float32)
+    out = np.zeros((len(centres), COLOUR_DIM), np.float32)
+    if len(centres) == 0:
+        return out
+    pad = 2 * int(bin_sizes.max())
+    stacked = np.concatenate([rgb, rgb * rgb], axis=2)
+    stacked = cv2.copyMakeBorder(stacked, pad, pad, pad, pad, cv2.BORDER_REFLECT_101)
+    for size in np.unique(bin_sizes):
+        rows = np.flatnonzero(bin_sizes == size)
+        ys, xs = np.unique(centres[rows, 0]), np.unique(centres[rows, 1])
+        grid = np.stack(np.meshgrid(ys, xs, indexing="ij"), -1).reshape(-1, 2)
+        if len(grid) != len(rows) or not np.array_equal(grid, centres[rows]):
+            raise ValueError("colour_statistics needs centres on a row-major grid per scale")
+        s = int(size)
+        step = int(ys[1] - ys[0]) if len(ys) > 1 else 1
+        if len(xs) > 1 and int(xs[1] - xs[0]) != step:
+            raise ValueError("colour_statistics needs the same step in x and y")
+        # box[y, x] = mean over [y, y+s) x [x, x+s) of the padded image.
+        box = cv2.boxFilter(stacked, -1, (s, s), anchor=(0, 0), normalize=True,
+                            borderType=cv2.BORDER_REFLECT_101)
+        y0, x0 = int(round(ys[0])) - 2 * s + pad, int(round(xs[0])) - 2 * s + pad
+        cells = np.empty((len(ys), len(xs), 4, 4, 6), np.float32)
+        for i in range(4):
+            for j in range(4):
+                yi, xj = y0 + i * s, x0 + j * s
+                cells[:, :, i, j] = box[yi:yi + step * len(ys):step, xj:xj + step * len(xs):step]
+        mean = cells[..., :3]
+        std = np.sqrt(np.maximum(cells[..., 3:] - mean * mean, 0.0))
+        out[rows] = np.concatenate([mean.reshape(len(rows), 48), std.reshape(len(rows), 48)], axis=1)
+    return out
 
 
 def describe(image: np.ndarray, settings: DescriptorSettings) -> tuple[dict, np.ndarray, tuple]:

@@ -1,0 +1,15 @@
+"""Tables, figures and notebooks, generated from run records only.
+
+Entry points (each takes --runs-dir, default $RUNS_DIR or runs/, and
+--results-dir, default $RESULTS_DIR or results/):
+
+    python -m reporting.tables     results/<scale>/summary.{csv,md} and records/
+    python -m reporting.figures    results/<scale>/figures/, results/figures/gap
+    python -m reporting.notebooks  executes notebooks/*.ipynb into results/notebooks/
+    python -m reporting.scaling    results/scaling/: the data-scaling table and figure
+
+Modules: `runs` (finding and citing records), `predictions` (confusion and
+failures from predictions.npz), `published` (results/published.csv), `tables`,
+`plots` (the drawings), `figures`, `inspection` (conv1 filters and fc7
+features of a restored network), `notebooks`, `scaling`.
+"""

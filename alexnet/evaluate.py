@@ -1,0 +1,181 @@
+"""Final evaluation of a run: centre-crop and 10-crop error on the validation split.
+
+    python -m alexnet.evaluate runs/<run-id> [--checkpoint PATH] [--batch-size 128]
+
+Ten crops as in section 4.1 of the paper: the four corner and the centre
+224x224 patches of the 256x256 image and their horizontal reflections; the
+network's softmax outputs on the ten are averaged; the centre-crop error comes
+from the same pass (crop 4, the centre of the 256 image, as `eval_dataset`
+would cut it). The results go into the run's eval.json (errors in percent)
+and the 10-crop softmax (float16 `probs` [N, C]) with `labels`, `class_names`
+and the image `paths` into predictions.npz, for confusion matrices. The
+trainer calls `evaluate_model` at the end of every run; this command
+re-evaluates any saved checkpoint, and `load_model` gives other code the
+trained network.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from alexnet import distribute, inputs, loop, model as model_lib, records
+from alexnet.config import ConfigError
+from alexnet.data import CENTRE, topk_error
+
+
+def top_k_errors(probs: np.ndarray, labels: np.ndarray) -> dict:
+    """Top-1 and top-5 error in percent (top-k with k = min(5, classes))."""
+    return {"top1_err_pct": topk_error(probs, labels, 1),
+            "top5_err_pct": topk_error(probs, labels, min(5, probs.shape[1]))}
+
+
+def predict(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Softmax probabilities for every image: crops averaged, and the centre crop's.
+
+    Args:
+      model: maps [B, S, S, 3] images to logits.
+      dataset: batches of ([B, S, S, 3] or [B, 10, S, S, 3] ten crops, labels).
+
+    Returns:
+      (probs, centre_probs, labels): float32 [N, classes] twice (the same for
+      single crops), int32 [N]. The paper averages the softmax over crops.
+    """
+    @tf.function(reduce_retracing=True)
+    def probabilities(images):
+        if images.shape.rank == 4:
+            probs = tf.nn.softmax(model(images, training=False))
+            return probs, probs
+        shape = tf.shape(images)
+        flat = tf.reshape(images, tf.concat([[-1], shape[2:]], 0))
+        probs = tf.reshape(tf.nn.softmax(model(flat, training=False)), [shape[0], shape[1], -1])
+        return tf.reduce_mean(probs, axis=1), probs[:, CENTRE]
+
+    outputs = [(*(p.numpy() for p in probabilities(images)), labels.numpy()) for images, labels in dataset]
+    probs, centre, labels = (np.concatenate(parts) for parts in zip(*outputs))
+    return probs.astype(np.float32), centre.astype(np.float32), labels.astype(np.int32)
+
+
+def evaluate_model(model: keras.Model, config: dict, run_dir: Path, val_source=None, stats=None,
+                   train_time_s: float | None = None, checkpoint: str | None = None,
+                   batch_size: int | None = None, verbose: bool = True) -> dict:
+    """Evaluates `model` on the validation split; writes eval.json and predictions.npz.
+
+    Args:
+      model: the trained network.
+      config: the run's resolved config.
+      run_dir: the run folder to write into.
+      val_source, stats: the validation source and the training set's colour
+        statistics; built from the config when None.
+      train_time_s: training time for the record.
+      checkpoint: which checkpoint was evaluated, for the record.
+      batch_size: images per batch (ten-crop batches hold a tenth as many).
+
+    Returns:
+      The dict written to eval.json.
+    """
+    if val_source is None:
+        train_source, val_source, _ = inputs.make_sources(config)
+        stats = inputs.colour_stats(config, train_source)
+    batch = batch_size or config["eval_batch_size"]
+    start = time.time()
+    ten_crop = config["eval_ten_crop"]
+    # Ten-crop batches hold ten crops per image: a tenth as many images.
+    dataset = inputs.eval_dataset(config, val_source, max(1, batch // 10) if ten_crop else batch, stats,
+                                  ten_crop=ten_crop)
+    probs, centre_probs, labels = predict(model, dataset)
+    result = {"model": config["arch"], "dataset": config["dataset"], "split": "val",
+              "n_images": int(len(labels)), "centre": top_k_errors(centre_probs, labels),
+              "params": int(model.count_params()), "precision": distribute.resolve_precision(config),
+              "hardware": records.hardware(), "checkpoint": checkpoint}
+    if ten_crop:
+        result["ten_crop"] = top_k_errors(probs, labels)
+    if train_time_s is not None:
+        result["train_time_s"] = round(float(train_time_s), 1)
+    result["eval_time_s"] = round(time.time() - start, 1)
+    records.write_eval(run_dir, result)
+    extra = {}
+    files = getattr(val_source, "files", None)
+    if files is not None and len(files) == len(labels):
+        extra["paths"] = np.asarray(files)  # relative to the source's root, for failure figures
+    np.savez(Path(run_dir) / "predictions.npz", probs=probs.astype(np.float16), labels=labels,
+             class_names=np.asarray(val_source.class_names),
+             crops=np.asarray("ten_crop" if ten_crop else "centre"), **extra)
+    if verbose:
+        print(format_result(result))
+    return result
+
+
+def format_result(result: dict) -> str:
+    line = (f"{result['model']} on {result['dataset']} {result['split']} ({result['n_images']} images): "
+            f"centre crop top-1 {result['centre']['top1_err_pct']:.2f}% "
+            f"top-5 {result['centre']['top5_err_pct']:.2f}%")
+    if "ten_crop" in result:
+        line += (f"; 10 crops top-1 {result['ten_crop']['top1_err_pct']:.2f}% "
+                 f"top-5 {result['ten_crop']['top5_err_pct']:.2f}%")
+    return line + " (error)"
+
+
+def load_model(run_dir: Path, checkpoint: str | None = None, with_progress: bool = False):
+    """A run's network with the weights of a checkpoint (default: the newest).
+
+    Sets Keras' global dtype policy to the run's precision, as training did.
+
+    Args:
+      run_dir: the run folder.
+      checkpoint: a checkpoint prefix (runs/<id>/checkpoints/ckpt-N).
+      with_progress: also return the restored `loop.Progress` (epoch, train_s...).
+
+    Returns:
+      The keras.Model (float32 logits), or (model, progress, checkpoint path).
+
+    Raises:
+      ConfigError: not a run folder, or no checkpoint in it.
+    """
+    run_dir = Path(run_dir)
+    if not (run_dir / "config.json").exists():
+        raise ConfigError(f"{run_dir} is not a run folder (no config.json)")
+    config = records.read_json(run_dir / "config.json")
+    checkpoint = checkpoint or tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
+    if not checkpoint:
+        raise ConfigError(f"{run_dir} has no checkpoint to evaluate (checkpoints/ is empty)")
+    model_lib.set_precision(distribute.resolve_precision(config))
+    model = model_lib.build_model(config["arch"], config["num_classes"], config["image_size"],
+                                  dropout=config["dropout"], init=config["init"],
+                                  tower_devices=distribute.tower_devices(config))
+    progress = loop.Progress()
+    status = tf.train.Checkpoint(weights=loop.model_weights(model), progress=progress).restore(checkpoint)
+    status.expect_partial().assert_existing_objects_matched()
+    return (model, progress, checkpoint) if with_progress else model
+
+
+def evaluate_run(run_dir: Path, checkpoint: str | None = None, batch_size: int | None = None) -> dict:
+    """Rebuilds a run's model, restores a checkpoint (default: newest) and evaluates it."""
+    model, progress, checkpoint = load_model(run_dir, checkpoint, with_progress=True)
+    config = records.read_json(Path(run_dir) / "config.json")
+    return evaluate_model(model, config, Path(run_dir), train_time_s=float(progress.train_s.numpy()),
+                          checkpoint=checkpoint, batch_size=batch_size)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m alexnet.evaluate", description=__doc__.split("\n")[0])
+    parser.add_argument("run_dir", type=Path, help="a run folder (runs/<run-id>)")
+    parser.add_argument("--checkpoint", help="checkpoint prefix to evaluate (default: the newest)")
+    parser.add_argument("--batch-size", type=int, default=None, help="images per batch")
+    args = parser.parse_args(argv)
+    try:
+        evaluate_run(args.run_dir, args.checkpoint, args.batch_size)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,155 @@
+"""The epoch loop: train, validate, adjust the learning rate, record, checkpoint.
+
+One epoch, as the loop below runs it:
+  1. the epoch's data in the order fixed by (seed, epoch), minus the steps a
+     resumed run already did;
+  2. training steps, with a progress bar, a TensorBoard point every 10 steps,
+     a stop at the first non-finite loss, and a checkpoint every
+     `checkpoint_every_steps`;
+  3. validation (centre crop), the learning-rate schedule's update, one row in
+     metrics.csv and TensorBoard, then the end-of-epoch checkpoint.
+Only the chief (worker 0) writes records; every worker checkpoints, because a
+save is a collective operation under MultiWorkerMirroredStrategy.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import keras
+import numpy as np
+import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
+
+from alexnet import distribute, inputs, loop, records
+
+# tf.summary.scalar needs the tensorboard package, which TensorFlow 2.21 no
+# longer installs; a scalar summary is a float tensor tagged for this plugin.
+_SCALAR = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
+
+
+@dataclass
+class Job:
+    """What the epoch loop needs: the config, the trainer and this worker's data."""
+
+    config: dict
+    strategy: tf.distribute.Strategy
+    trainer: loop.Trainer
+    train_source: Any
+    val_source: Any
+    stats: Any
+    steps: int
+    chief: bool
+
+
+def _scalar(name: str, value: float) -> None:
+    tf.summary.write(name, tf.constant(float(value), tf.float32), metadata=_SCALAR)
+
+
+class _Clock:
+    """Training seconds (this epoch, whole run) and wall seconds, carried over resumes."""
+
+    def __init__(self, progress: loop.Progress, mid_epoch: bool):
+        self.train_s, self.wall_s = float(progress.train_s.numpy()), float(progress.wall_s.numpy())
+        self.epoch_train_s = float(progress.epoch_train_s.numpy()) if mid_epoch else 0.0
+        self.tick = time.time()
+
+    def lap(self, training: bool = True) -> None:
+        now = time.time()
+        if training:
+            self.epoch_train_s += now - self.tick
+            self.train_s += now - self.tick
+        self.wall_s += now - self.tick
+        self.tick = now
+
+    def store(self, progress: loop.Progress) -> None:
+        progress.train_s.assign(self.train_s)
+        progress.wall_s.assign(self.wall_s)
+
+
+def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> None:
+    """Trains from where the restored checkpoint left off until `epochs` are done."""
+    config, trainer = job.config, job.trainer
+    progress = trainer.progress
+    manager = trainer.manager(distribute.checkpoint_dir(run_dir, job.strategy))
+    writer = tf.summary.create_file_writer(str(run_dir / "tb")) if job.chief else tf.summary.create_noop_writer()
+    val_data = trainer.distribute(lambda b: inputs.eval_dataset(config, job.val_source, b, job.stats))
+    every = config["checkpoint_every_steps"]
+    epoch, start = int(progress.epoch.numpy()), int(progress.step.numpy())
+    sums = progress.sums.numpy().copy() if start else np.zeros(len(loop.STATS))
+    clock = _Clock(progress, mid_epoch=start > 0)
+    while epoch < config["epochs"]:
+        lr = trainer.set_learning_rate()
+        data = iter(trainer.distribute(
+            lambda b: inputs.train_dataset(config, job.train_source, b, epoch, job.stats),
+            skip_batches=start, take_batches=job.steps))
+        if verbose:
+            print(f"epoch {epoch + 1}/{config['epochs']} (lr {lr:g})", flush=True)
+        # On a terminal the bar redraws twice a second; in a log file, a line every 30 s.
+        bar = keras.utils.Progbar(job.steps, verbose=1 if verbose else 0,
+                                  interval=0.5 if sys.stdout.isatty() else 30.0,
+                                  stateful_metrics=["loss", "top1_err", "lr"])
+        bar.update(start)
+        clock.lap(training=False)
+        for step in range(start, job.steps):
+            batch = trainer.train_step(data).numpy()
+            loop.check_finite(batch, epoch, step)
+            sums += batch
+            clock.lap()
+            running = loop.summarise(sums)
+            bar.update(step + 1, [("loss", running["loss"]), ("top1_err", running["top1_err_pct"]), ("lr", lr)])
+            if trainer.global_step() % 10 == 0:
+                with writer.as_default(step=trainer.global_step()):
+                    _scalar("train/step_loss", batch[0] / max(batch[3], 1))
+            if every and (step + 1) % every == 0 and step + 1 < job.steps:
+                progress.step.assign(step + 1)
+                clock.store(progress)
+                trainer.save(manager, sums, clock.epoch_train_s)
+                clock.lap(training=False)
+        row = _end_of_epoch(job, epoch, lr, sums, clock, val_data)
+        if job.chief:
+            # The row first, then the checkpoint: a kill in between repeats the
+            # epoch's end, and append_metrics replaces the row.
+            records.append_metrics(run_dir, row)
+            with writer.as_default(step=epoch + 1):
+                for key, value in row.items():
+                    if key != "epoch" and value != "":
+                        _scalar(f"epoch/{key}", value)
+            writer.flush()
+        log(_epoch_line(row, trainer.schedule.value))
+        epoch, start, sums = epoch + 1, 0, np.zeros(len(loop.STATS))
+        clock.epoch_train_s = 0.0
+        progress.epoch.assign(epoch)
+        progress.step.assign(0)
+        clock.store(progress)
+        trainer.save(manager, sums, 0.0)
+
+
+def _end_of_epoch(job: Job, epoch: int, lr: float, sums, clock: _Clock, val_data) -> dict:
+    """Validates, updates the schedule and returns the epoch's metrics row."""
+    train = loop.summarise(sums)
+    # `val_every_epochs` (data scaling: many tiny epochs) validates every n-th and the last
+    # epoch; in between the plateau schedule waits, as its patience counts validations.
+    every = job.config.get("val_every_epochs", 1)
+    validate = (epoch + 1) % every == 0 or epoch + 1 == job.config["epochs"]
+    val = job.trainer.evaluate(val_data) if validate else dict.fromkeys(("loss", "top1_err_pct", "top5_err_pct"))
+    job.trainer.schedule.update(epoch + 1, val["top1_err_pct"])
+    clock.lap(training=False)
+    row = {"epoch": epoch + 1, "lr": lr, "train_loss": train["loss"],
+           "train_top1_err_pct": train["top1_err_pct"], "train_top5_err_pct": train["top5_err_pct"],
+           "val_loss": val["loss"], "val_top1_err_pct": val["top1_err_pct"],
+           "val_top5_err_pct": val["top5_err_pct"],
+           "images_per_s": sums[3] / max(clock.epoch_train_s, 1e-9), "wall_s": clock.wall_s}
+    return {k: "" if v is None else v for k, v in row.items()}
+
+
+def _epoch_line(row: dict, next_lr: float) -> str:
+    val = (f"val loss {row['val_loss']:.4f}, val top-1 {row['val_top1_err_pct']:.2f}% "
+           f"top-5 {row['val_top5_err_pct']:.2f}%" if row["val_loss"] != "" else "not validated")
+    line = (f"epoch {row['epoch']}: loss {row['train_loss']:.4f}, train top-1 {row['train_top1_err_pct']:.2f}%, "
+            f"{val}, {row['images_per_s']:.1f} img/s, lr {row['lr']:g}")
+    return line + (f" -> {next_lr:g}" if next_lr != row["lr"] else "")

@@ -1,0 +1,165 @@
+"""What the trainer reads: sources and tf.data pipelines, chosen by the config.
+
+`dataset` names an `alexnet.data` source ('imagenette', 'cifar10',
+'imagenet2012', 'folder:/path') or synthetic images, 'synthetic' or
+'synthetic:<n_train>:<n_val>': class-coloured noise, generated on the fly, for
+tests and for benchmarking the training step without any input cost. A
+synthetic source offers the small part of the `alexnet.data.Source` interface
+the trainer uses, so the trainer never asks which kind it has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+
+import numpy as np
+import tensorflow as tf
+
+from alexnet.config import ConfigError
+
+
+class SyntheticSource:
+    """Noise around a fixed random image per class: learnable, and free to produce.
+
+    Args:
+      split: 'train' or 'val' (different images).
+      n_images: number of images.
+      num_classes: number of classes; labels cycle through them.
+      indices: optional subset of image indices (train_fraction).
+      shard: optional (index, count): keep every count-th image from index.
+    """
+
+    def __init__(self, split: str, n_images: int, num_classes: int, indices=None, shard=None):
+        self.name, self.split, self.root = "synthetic", split, None
+        self.num_classes = num_classes
+        self.class_names = [f"class{i}" for i in range(num_classes)]
+        ids = np.arange(n_images) if indices is None else np.asarray(indices)
+        if shard is not None:
+            ids = ids[shard[0]::shard[1]]
+        self.ids = ids.astype(np.int64)
+        self._offset = 0 if split == "train" else 1_000_000
+        self.labels = (self.ids % num_classes).astype(np.int32)
+        self.n_images = len(self.ids)
+        self.fingerprint = {"n_files": self.n_images,
+                            "sha256": hashlib.sha256(self.ids.tobytes()).hexdigest()[:16]}
+
+    def info(self) -> dict:
+        return {"name": self.name, "split": self.split, "root": None, "n_images": self.n_images,
+                "fingerprint": self.fingerprint}
+
+    def _image(self, image_size: int):
+        def make(idx, label):
+            # A fixed pattern per class plus per-image noise; both stateless, so
+            # any order and any shard see the same image for the same index.
+            pattern = tf.random.stateless_normal([image_size, image_size, 3], seed=[label, 12345])
+            noise = tf.random.stateless_normal([image_size, image_size, 3], seed=[idx + self._offset, 1])
+            return 0.5 * pattern + 0.5 * noise, tf.cast(label, tf.int32)
+        return make
+
+    def dataset(self, batch_size: int, image_size: int, seed: int, epoch: int | None,
+                drop_remainder: bool, ten_crop: bool = False) -> tf.data.Dataset:
+        order = np.arange(self.n_images)
+        if epoch is not None:
+            order = np.random.default_rng([seed, epoch]).permutation(self.n_images)
+        ds = tf.data.Dataset.from_tensor_slices((self.ids[order], self.labels[order]))
+        ds = ds.map(self._image(image_size), num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+        if ten_crop:
+            ds = ds.map(lambda x, y: (tf.stack([x, tf.reverse(x, [1])] * 5), y))
+        return ds.batch(batch_size, drop_remainder=drop_remainder).prefetch(tf.data.AUTOTUNE)
+
+
+def _data():
+    try:
+        from alexnet import data
+    except ImportError as err:
+        raise ConfigError(f"the data pipeline (alexnet.data) cannot be imported: {err}") from None
+    return data
+
+
+def _synthetic_sizes(name: str) -> tuple[int, int]:
+    parts = name.split(":")
+    try:
+        return (int(parts[1]), int(parts[2])) if len(parts) == 3 else (2048, 512)
+    except ValueError:
+        raise ConfigError(f"dataset {name!r}: expected 'synthetic' or 'synthetic:<n_train>:<n_val>'") from None
+
+
+def is_synthetic(config: dict) -> bool:
+    return config["dataset"].split(":")[0] == "synthetic"
+
+
+def train_subset(config: dict, labels) -> np.ndarray | None:
+    """The training indices for `train_fraction` < 1 (class-balanced), else None."""
+    fraction = config["train_fraction"]
+    if not 0.0 < fraction <= 1.0:
+        raise ConfigError(f"train_fraction must be in (0, 1], got {fraction}")
+    if fraction == 1.0:
+        return None
+    if is_synthetic(config):
+        rng = np.random.default_rng(config["subset_seed"])
+        return np.sort(rng.permutation(len(labels))[:max(1, int(round(fraction * len(labels))))])
+    return np.asarray(_data().balanced_subset(labels, fraction, config["subset_seed"]))
+
+
+def subset_record(indices) -> dict:
+    """What provenance records about a training subset: its size and a hash."""
+    if indices is None:
+        return {"train_fraction": 1.0}
+    ids = np.sort(np.asarray(indices, np.int64))
+    return {"n_indices": int(len(ids)), "indices_sha256": hashlib.sha256(ids.tobytes()).hexdigest()[:16]}
+
+
+def make_sources(config: dict, shard=None):
+    """The train and validation sources, the former restricted to `train_fraction`.
+
+    Returns:
+      (train_source, val_source, subset_indices_or_None)
+
+    Raises:
+      ConfigError: unknown dataset or missing data (one line).
+    """
+    name = config["dataset"]
+    if is_synthetic(config):
+        n_train, n_val = _synthetic_sizes(name)
+        full = SyntheticSource("train", n_train, config["num_classes"])
+        indices = train_subset(config, full.labels)
+        return (SyntheticSource("train", n_train, config["num_classes"], indices, shard),
+                SyntheticSource("val", n_val, config["num_classes"], None, shard), indices)
+    data = _data()
+    try:
+        full = data.get_source(name, "train", data_dir=config["data_dir"])
+        indices = train_subset(config, full.labels)
+        train = (full if indices is None and shard is None else
+                 data.get_source(name, "train", data_dir=config["data_dir"], indices=indices, shard=shard))
+        val = data.get_source(name, "val", data_dir=config["data_dir"], shard=shard)
+    except data.DataError as err:
+        raise ConfigError(str(err)) from None
+    if len(full.class_names) != config["num_classes"]:
+        raise ConfigError(f"dataset {name!r} has {len(full.class_names)} classes but num_classes is "
+                          f"{config['num_classes']}")
+    return train, val, indices
+
+
+def colour_stats(config: dict, source):
+    """The training set's RGB statistics for normalisation and PCA colour noise."""
+    return None if is_synthetic(config) else _data().colour_stats(source)
+
+
+def train_dataset(config: dict, source, batch_size: int, epoch: int, stats) -> tf.data.Dataset:
+    """One epoch of augmented training batches, in the order fixed by (seed, epoch)."""
+    if isinstance(source, SyntheticSource):
+        return source.dataset(batch_size, config["image_size"], config["seed"], epoch, drop_remainder=True)
+    return _data().train_dataset(
+        source, batch_size, image_size=config["image_size"], resize=config["resize"],
+        colour_stats=stats, pca_std=config["pca_std"], seed=config["seed"], cache=config["cache"],
+        drop_remainder=True, epoch=epoch, pad=config["pad"])
+
+
+def eval_dataset(config: dict, source, batch_size: int, stats, ten_crop: bool = False) -> tf.data.Dataset:
+    """Validation batches (centre crop, or [B, 10, S, S, 3] ten crops); remainder kept."""
+    if isinstance(source, SyntheticSource):
+        return source.dataset(batch_size, config["image_size"], 0, None, drop_remainder=False,
+                              ten_crop=ten_crop)
+    return _data().eval_dataset(source, batch_size, image_size=config["image_size"],
+                                resize=config["resize"], colour_stats=stats, ten_crop=ten_crop,
+                                cache=config["cache"])

@@ -1,0 +1,251 @@
+"""Run the Fisher-vector baseline and write a run record like the CNN trainer's.
+
+    python -m baselines.run --config experiments/fv_imagenette.py [key=value ...]
+    python -m baselines.run --config experiments/fv_imagenet2012.py --encoder-only  # then, on a cluster:
+    python -m baselines.run --config experiments/fv_imagenet2012.py --shard 3/100   # job 3 of 100
+
+Stages (each reused when cached, so a rerun or a new classifier setting skips
+straight to the SVM): fit PCA + GMM on a sample of training descriptors;
+encode train and val into cache shards; choose the SVM penalty on a held-out
+part of train and train; evaluate top-1/top-5 on val.
+
+With `--shard i/N` the command only fills its share of the cache (shards j with
+j % N == i, of both splits) and writes no run record; a final run without
+`--shard` finds every shard cached and trains. `--encoder-only` fits the PCA
+and GMM first, so that N jobs do not all fit it (they would agree: the first
+published encoder is the one every job uses).
+
+The run folder (alexnet.records) holds config.json, provenance.json,
+metrics.csv (one row, epoch 1), eval.json (errors under "centre": the baseline
+sees the whole image; "ten_crop": null), predictions.npz (val scores, labels,
+class names, paths), train_subset.npz (the training indices used) and log.txt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import logging
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from threadpoolctl import threadpool_limits
+
+from alexnet import records
+from alexnet.config import ConfigError, load_config
+from baselines import classifier
+from baselines.encode_cache import default_cache_dir, open_split, settings_key
+from baselines.encoder import EncoderSettings
+from baselines.extract import encode_split, fit_or_load_encoder
+
+log = logging.getLogger("baselines")
+CHOICES = {"cache_dtype": ("float16", "int8")}
+
+
+def validate(config: dict) -> dict:
+    """Checks keys and values; raises ConfigError with one line naming the problem."""
+    from experiments.fv_common import fv_base_config
+
+    expected = set(fv_base_config())
+    present = set(config) - {"config_file"}
+    if present - expected:
+        raise ConfigError(f"unknown baseline config key(s): {', '.join(sorted(present - expected))}")
+    if expected - present:
+        raise ConfigError(f"baseline config lacks key(s): {', '.join(sorted(expected - present))} "
+                          "(start from experiments.fv_common.fv_base_config())")
+    for key, allowed in CHOICES.items():
+        if config[key] not in allowed:
+            raise ConfigError(f"config key '{key}' must be one of {', '.join(allowed)}, got {config[key]!r}")
+    positive = ("step", "pca_dim", "gmm_components", "gmm_iterations", "gmm_images", "gmm_samples",
+                "svm_epochs", "cache_shard_size")
+    for key in positive:
+        if int(config[key]) <= 0:
+            raise ConfigError(f"config key '{key}' must be positive, got {config[key]!r}")
+    if not config["sift_bin_sizes"] or any(int(s) <= 0 for s in config["sift_bin_sizes"]):
+        raise ConfigError(f"config key 'sift_bin_sizes' must list positive sizes, got {config['sift_bin_sizes']!r}")
+    if not config["svm_alphas"] or any(float(a) <= 0 for a in config["svm_alphas"]):
+        raise ConfigError(f"config key 'svm_alphas' must list positive penalties, got {config['svm_alphas']!r}")
+    if not 0.0 < float(config["train_fraction"]) <= 1.0:
+        raise ConfigError(f"config key 'train_fraction' must be in (0, 1], got {config['train_fraction']!r}")
+    if not 0.0 <= float(config["holdout_fraction"]) < 1.0:
+        raise ConfigError(f"config key 'holdout_fraction' must be in [0, 1), got {config['holdout_fraction']!r}")
+    if float(config["upscale"]) <= 0:
+        raise ConfigError(f"config key 'upscale' must be positive, got {config['upscale']!r}")
+    return config
+
+
+def n_workers(config: dict) -> int:
+    if int(config["workers"]) > 0:
+        return int(config["workers"])
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def parse_shard(text: str | None) -> tuple[int, int] | None:
+    """'i/N' -> (i, N); ConfigError unless 0 <= i < N."""
+    if text is None:
+        return None
+    try:
+        i, n = (int(v) for v in text.split("/"))
+    except ValueError:
+        raise ConfigError(f"--shard expects i/N (e.g. 3/100), got {text!r}") from None
+    if not 0 <= i < n:
+        raise ConfigError(f"--shard i/N needs 0 <= i < N, got {text!r}")
+    return i, n
+
+
+def _sources(config: dict):
+    from alexnet import data
+    train = data.get_source(config["dataset"], "train", config["data_dir"])
+    val = data.get_source(config["dataset"], "val", config["data_dir"])
+    if train.class_names != val.class_names:
+        raise ConfigError(f"{config['dataset']}: train and val have different classes")
+    return train, val
+
+
+def prepare_cache(config: dict, train, val, part: tuple[int, int] = (0, 1), encode: bool = True) -> dict:
+    """Fits or loads the encoder and (if `encode`) encodes this part of both splits.
+
+    Returns:
+      {'key', 'key_dir', 'encoder', 'train', 'val' (SplitCaches), 'fit_s',
+      'extract': {split: encode_split's report}}.
+    """
+    settings = EncoderSettings.from_config(config)
+    key = settings_key(settings, train.fingerprint)
+    key_dir = Path(config["cache_dir"] or default_cache_dir()) / key
+    key_dir.mkdir(parents=True, exist_ok=True)
+    if not (key_dir / "settings.json").exists():
+        records.write_json_atomic(key_dir / "settings.json",
+                                  {"encoder": settings.as_dict(), "train": train.info()})
+    workers, progress = n_workers(config), bool(config["progress"])
+    encoder, fit_s = fit_or_load_encoder(train, settings, key_dir, workers, progress)
+    if fit_s:
+        records.write_json_atomic(key_dir / "encoder.json", {"fit_seconds": fit_s})
+    out = {"key": key, "key_dir": key_dir, "encoder": encoder, "fit_s": fit_s, "extract": {}}
+    for split, source in (("train", train), ("val", val)) if encode else ():
+        cache = open_split(key_dir, source, encoder, int(config["cache_shard_size"]), config["cache_dtype"])
+        out["extract"][split] = encode_split(source, cache, key_dir / "encoder.npz", settings, workers,
+                                             part, progress)
+        out[split] = cache
+    return out
+
+
+def _train_indices(config: dict, train) -> tuple[np.ndarray, np.ndarray]:
+    """(training indices in use, the held-out part of them that chooses alpha)."""
+    from alexnet import data
+    fraction = float(config["train_fraction"])
+    if fraction < 1.0:
+        idx = data.balanced_subset(train.labels, fraction, int(config["subset_seed"]))
+    else:
+        idx = np.arange(train.n_images, dtype=np.int64)
+    hold = float(config["holdout_fraction"])
+    held = idx[data.balanced_subset(train.labels[idx], hold, int(config["seed"]))] if hold > 0 else idx[:0]
+    return idx, held
+
+
+def run(config: dict) -> Path:
+    """The whole pipeline for one config; returns the finished run folder."""
+    config = validate(config)
+    start = time.time()
+    train, val = _sources(config)
+    experiment = config["experiment"]
+    run_dir = records.find_unfinished(experiment, config) or records.new_run_dir(experiment, config)
+    note = lambda text: (print(text, flush=True), records.log_line(run_dir, text))  # noqa: E731
+    note(f"run folder: {run_dir}")
+    records.write_provenance(run_dir, {"name": config["dataset"], "root": train.root,
+                                       "fingerprint": train.fingerprint, "train": train.info(),
+                                       "val": val.info()})
+    cache = prepare_cache(config, train, val)
+    note(f"cache: {cache['key_dir']}")
+    for split in ("train", "val"):
+        if not cache[split].complete():
+            raise ConfigError(f"{split} cache incomplete after extraction: {cache[split].folder}")
+        if not np.array_equal(cache[split].labels(), (train if split == "train" else val).labels):
+            raise ConfigError(f"{cache[split].folder}: cached labels disagree with the source; delete it")
+
+    idx, held = _train_indices(config, train)
+    np.savez(run_dir / "train_subset.npz", indices=idx, holdout=held)
+    settings = classifier.ClassifierSettings.from_config(config, n_workers(config))
+    t0 = time.time()
+    with threadpool_limits(1):  # SGD parallelises over classes; spinning BLAS threads only contend
+        model, selection = classifier.select_and_train(cache["train"], idx, len(train.class_names), settings,
+                                                       held)
+    svm_s = time.time() - t0
+    for row in selection:
+        note(f"alpha {row['alpha']:.1e}: held-out top-1 {row.get('holdout_top1_err_pct', float('nan')):.2f}%"
+             + (" (chosen)" if row["chosen"] else ""))
+
+    (val_scores,), val_labels, val_idx = classifier.decision_scores([model], cache["val"], None)
+    (tr_scores,), tr_labels, _ = classifier.decision_scores([model], cache["train"], idx)
+    errs = {f"{split}_top{k}_err_pct": classifier.topk_error_pct(s, y, k)
+            for split, s, y in (("train", tr_scores, tr_labels), ("val", val_scores, val_labels)) for k in (1, 5)}
+    np.savez(run_dir / "predictions.npz", probs=val_scores, labels=val_labels, indices=val_idx,
+             class_names=np.asarray(val.class_names), paths=np.asarray(val.files))
+
+    fit_s = float(records.read_json(cache["key_dir"] / "encoder.json")["fit_seconds"]) \
+        if (cache["key_dir"] / "encoder.json").exists() else cache["fit_s"]
+    timings = {"encoder_fit_s": fit_s, "train_extract_s": cache["train"].encode_seconds(),
+               "val_extract_s": cache["val"].encode_seconds(), "svm_s": svm_s,
+               "this_run_wall_s": time.time() - start,
+               "reused_cache": not cache["extract"]["train"]["images"] and not cache["fit_s"]}
+    images_per_s = (train.n_images + val.n_images) / max(timings["train_extract_s"] + timings["val_extract_s"], 1e-9)
+    records.append_metrics(run_dir, {
+        "epoch": 1, "lr": "", "train_loss": classifier.ovr_hinge_loss(tr_scores, tr_labels),
+        "val_loss": classifier.ovr_hinge_loss(val_scores, val_labels), **errs,
+        "images_per_s": images_per_s, "wall_s": timings["this_run_wall_s"]})
+    n_classes, dim = len(train.class_names), cache["encoder"].fv_dim
+    records.write_eval(run_dir, {
+        "model": config["model"], "dataset": config["dataset"], "split": "val", "n_images": int(len(val_labels)),
+        "centre": {"top1_err_pct": errs["val_top1_err_pct"], "top5_err_pct": errs["val_top5_err_pct"]},
+        "ten_crop": None, "params": dim * n_classes + n_classes, "fv_dim": dim,
+        "train_time_s": fit_s + timings["train_extract_s"] + svm_s, "timings": timings,
+        "extract_images_per_s": images_per_s, "workers": n_workers(config),
+        "train_subset": {"fraction": float(config["train_fraction"]), "seed": int(config["subset_seed"]),
+                         "n_images": int(len(idx)), "n_holdout": int(len(held)),
+                         "sha256": hashlib.sha256(idx.tobytes()).hexdigest()[:16]},
+        "svm_selection": selection, "cache_key": cache["key"], "hardware": records.hardware()})
+    records.mark_done(run_dir)
+    note(f"val top-1 {errs['val_top1_err_pct']:.2f}%  top-5 {errs['val_top5_err_pct']:.2f}%  "
+         f"({time.time() - start:.0f} s)")
+    return run_dir
+
+
+def fill_cache(config: dict, part: tuple[int, int] | None) -> None:
+    """A cluster job: fit the encoder (part None) or encode this part; no run record."""
+    config = validate(config)
+    train, val = _sources(config)
+    cache = prepare_cache(config, train, val, part or (0, 1), encode=part is not None)
+    print(f"encoder: {cache['key_dir'] / 'encoder.npz'}", flush=True)
+    for split in ("train", "val") if part is not None else ():
+        left = len(cache[split].missing())
+        print(f"{split}: encoded {cache['extract'][split]['images']} images; {left} shards of "
+              f"{cache[split].n_shards} still missing (all parts)", flush=True)
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m baselines.run", description=__doc__.split("\n")[0])
+    parser.add_argument("--config", required=True, help="experiments/fv_*.py")
+    parser.add_argument("--shard", help="i/N: only encode this part of the cache (cluster jobs)")
+    parser.add_argument("--encoder-only", action="store_true",
+                        help="only fit (or find) the PCA + GMM; run once before --shard jobs")
+    parser.add_argument("overrides", nargs="*", help="config overrides key=value")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    from alexnet.data import DataError
+    try:
+        config = load_config(args.config, args.overrides)
+        part = parse_shard(args.shard)
+        if part is None and not args.encoder_only:
+            run(config)
+        else:
+            fill_cache(config, part)
+    except (ConfigError, DataError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,65 @@
+"""Every key the trainer reads, with the paper's values (ILSVRC-2012, section 5).
+
+Experiment configs start from `base_config()` and change what their scale
+needs, so each file shows only its differences from the paper. The trainer
+rejects a config that lacks one of these keys or adds another, and the command
+line can override any of them (`python -m alexnet.train --config F key=value`).
+"""
+
+
+def base_config() -> dict:
+    return {
+        # ---- data -------------------------------------------------------------------
+        "experiment": "alexnet",      # run folder name part: runs/<UTC>-<experiment>-<hash>
+        "dataset": "imagenet2012",    # alexnet.data source, or 'synthetic[:n_train:n_val]'
+        "data_dir": None,             # None: $DATA_DIR
+        "num_classes": 1000,
+        "image_size": 224,            # training crop side (section 4.1)
+        "resize": 256,                # images are rescaled to this before cropping
+        "pad": 0,                     # zero padding before the random crop (CIFAR style)
+        "pca_std": 0.1,               # std of the PCA colour noise (section 4.1)
+        "cache": True,                # keep decoded images in memory after epoch 1
+        "train_fraction": 1.0,        # < 1: train on data.balanced_subset (data scaling)
+        "subset_seed": 0,             # which balanced subset
+        # ---- model ------------------------------------------------------------------
+        "arch": "alexnet2012",        # alexnet2012 | alexnet2014 | cifar_convnet
+        "dropout": 0.5,
+        "init": "paper",              # 'paper': N(0, 0.01), unit biases; or 'he'
+        # ---- optimisation (section 5) -----------------------------------------------
+        "batch_size": 128,            # GLOBAL batch, split evenly over the replicas
+        "epochs": 90,                 # "roughly 90 cycles through the training set"
+        "lr": 0.01,
+        "momentum": 0.9,
+        "weight_decay": 5e-4,         # coupled L2 on kernels, through momentum (optim.py)
+        "lr_schedule": "plateau",     # 'plateau': /10 when val error stalls; 'step'
+        "lr_drop_factor": 0.1,
+        "plateau_patience": 3,        # epochs without improvement before a drop
+        "plateau_min_delta": 0.1,     # improvement (top-1 percentage points) that counts
+        "max_lr_drops": 3,            # "reduced three times prior to termination"
+        "lr_drop_epochs": [30, 60, 80],   # for lr_schedule='step': drop after these epochs
+        # ---- system -----------------------------------------------------------------
+        "seed": 0,                    # weights, dropout and data order
+        "precision": "auto",          # auto | float32 | mixed_bfloat16 | mixed_float16
+        "jit_compile": False,         # XLA for the forward and backward pass
+        "strategy": "auto",           # auto | one_device | mirrored | multi_worker | tpu
+        "cluster": "tf_config",       # multi_worker cluster from 'tf_config' or 'slurm'
+        "devices": None,              # e.g. ['/gpu:0', '/gpu:1'] for mirrored
+        "placement": "none",          # 'towers': the paper's two-GPU model parallelism
+        "tower_devices": None,        # default: the first two GPUs
+        "checkpoint_every_steps": 1000,   # plus one at every epoch end; 0: epoch ends only
+        "keep_checkpoints": 2,
+        "eval_batch_size": 128,
+        "eval_ten_crop": True,        # final evaluation also with 10 crops (section 4.1)
+    }
+
+
+def optional_config() -> dict:
+    """Keys a config may add, with the value their absence means.
+
+    Kept out of `base_config()` so that adding one leaves the hash of every
+    existing config, and hence its finished and resumable runs, unchanged.
+    """
+    return {
+        "val_every_epochs": 1,        # validate every n-th epoch (and the last); the plateau
+                                      # schedule's patience counts validations (data scaling)
+    }

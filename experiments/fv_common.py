@@ -1,0 +1,47 @@
+"""Every key the Fisher-vector baseline reads (`python -m baselines.run`).
+
+Baseline configs start from `fv_base_config()` and change what their scale
+needs, so each file shows only its differences. The values here are the
+"plain" pipeline of Chatfield et al. 2011 / Sánchez & Perronnin 2011 at K=256:
+3-scale dense SIFT at step 4, PCA to 64, improved Fisher vectors, linear SVM.
+"""
+
+
+def fv_base_config() -> dict:
+    return {
+        # ---- data -------------------------------------------------------------------
+        "experiment": "fv",            # run folder name part: runs/<UTC>-<experiment>-<hash>
+        "model": "dsift_fv_svm",       # the name tables show for this pipeline
+        "dataset": "imagenette",       # alexnet.data source: imagenette | cifar10 | imagenet2012 | folder:/path
+        "data_dir": None,              # None: $DATA_DIR
+        "train_fraction": 1.0,         # < 1: SVM on data.balanced_subset of train (vectors reused)
+        "subset_seed": 0,              # which balanced subset
+        # ---- descriptors (baselines/descriptors.py) ---------------------------------
+        "step": 4,                     # grid step in pixels, all scales
+        "sift_bin_sizes": [4, 6, 8],   # SIFT patches of 16/24/32 px (4 bins wide)
+        "root_sift": False,            # Arandjelović & Zisserman 2012; not in the 2012 entries
+        "colour": False,               # also local colour statistics (Perronnin et al. 2010)
+        "upscale": 1.0,                # resize factor before description (CIFAR: 3.0)
+        "max_pixels": 0,               # downscale larger images to this area; 0: never
+        # ---- encoder (baselines/encoder.py, gmm.py, fisher.py) -------------------------
+        "pca_dim": 64,
+        "gmm_components": 256,         # K; vector length 2·K·pca_dim per channel and region
+        "gmm_iterations": 100,         # EM iterations at most (stops earlier on convergence)
+        "gmm_images": 1000,            # training images sampled for PCA and GMM
+        "gmm_samples": 200_000,        # descriptors sampled (evenly over those images)
+        "spatial_pyramid": False,      # whole image + 3 horizontal stripes (4x the length)
+        "power_normalise": True,       # signed square root before L2 ("improved" FV)
+        # ---- classifier (baselines/classifier.py) ------------------------------------
+        "svm_alphas": [1e-5, 3e-5, 1e-4, 3e-4],   # L2 penalties tried; alpha = 1 / (C · n)
+        "svm_epochs": 10,              # SGD passes over the training vectors
+        "svm_average": False,          # averaged SGD (Polyak) instead of the last iterate
+        "svm_refit": True,             # retrain the chosen alpha on all training images
+        "holdout_fraction": 0.1,       # class-balanced part of train that chooses alpha
+        # ---- system -------------------------------------------------------------------
+        "seed": 0,                     # descriptor sample, GMM, hold-out split, SGD order
+        "workers": 0,                  # extraction processes; 0: one per CPU core
+        "cache_dir": None,             # None: $FV_CACHE_DIR, else <repo>/cache/fisher
+        "cache_dtype": "float16",      # float16 | int8 (per-image scale; half the disk)
+        "cache_shard_size": 1000,      # images per cache shard (and per cluster work unit)
+        "progress": True,              # progress bars on stderr
+    }

@@ -1,0 +1,121 @@
+"""One command per scale: train AlexNet, run the Fisher-vector baseline, write results.
+
+    python -m experiments.reproduce imagenette     # make reproduce
+    python -m experiments.reproduce cifar10        # make reproduce-cifar10
+    python -m experiments.reproduce imagenet2012   # make reproduce-imagenet
+
+Each stage is resumable and skipped when finished: rerunning after a kill
+continues the unfinished training from its last checkpoint, reuses cached
+Fisher vectors, and regenerates tables and figures from the run records.
+Overrides after the scale apply to the CNN config (`epochs=5`), so a quick look
+is `python -m experiments.reproduce cifar10 epochs=2`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from alexnet import records
+from alexnet.config import ConfigError, load_config
+
+EXPERIMENTS = Path(__file__).resolve().parent
+
+# scale -> (CNN config, baseline config)
+SCALES = {
+    "imagenette": ("imagenette_alexnet.py", "fv_imagenette.py"),
+    "cifar10": ("cifar10_convnet.py", "fv_cifar10.py"),
+    "imagenet2012": ("imagenet2012_alexnet.py", "fv_imagenet2012.py"),
+}
+
+
+def _banner(text: str) -> None:
+    print(f"\n=== {text} ===", flush=True)
+
+
+def check_imagenet_ready(cnn_config: dict) -> None:
+    """Stops with one line naming what the paper-scale run needs, if anything is missing."""
+    from alexnet import data
+    try:
+        data.get_source("imagenet2012", "val", cnn_config.get("data_dir"))
+    except data.DataError as err:
+        raise ConfigError(
+            f"{err}. The ILSVRC-2012 run needs ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar "
+            "prepared once with `python -m alexnet.data.imagenet prepare` (README: 'ILSVRC-2012')") from None
+    import tensorflow as tf
+    if not tf.config.list_physical_devices("GPU") and not cnn_config.get("allow_cpu", False):
+        raise ConfigError("the ILSVRC-2012 run needs at least one GPU (90 epochs of 1.28M images); "
+                          "none is visible to TensorFlow. Install the GPU extra: "
+                          "pip install -r requirements-gpu.txt")
+
+
+def train_cnn(config: dict) -> Path:
+    """Trains (or resumes, or skips when done) the CNN run of this config."""
+    from alexnet import train
+    done = records.find_finished(config["experiment"], config)
+    if done is not None:
+        print(f"CNN already trained: {done}")
+        return done
+    return train.run(config)
+
+
+def run_baseline(config: dict) -> Path:
+    """Runs (or resumes, or skips when done) the Fisher-vector baseline of this config."""
+    from baselines import run as baseline
+    done = records.find_finished(config["experiment"], config)
+    if done is not None:
+        print(f"baseline already run: {done}")
+        return done
+    return baseline.run(config)
+
+
+def write_results(run_dirs: list[Path], scale: str) -> None:
+    """Regenerates the tables and figures of `scale`, citing exactly `run_dirs`."""
+    from reporting import figures, tables
+    results = records.REPO_ROOT / "results"
+    ids = [Path(d).name for d in run_dirs]
+    for path in tables.generate(records.runs_root(), results, run_ids=ids, scales=[scale]):
+        print(f"wrote {path}")
+    for path in figures.generate(records.runs_root(), results, run_ids=ids, scales=[scale]):
+        print(f"wrote {path}")
+
+
+def reproduce(scale: str, overrides: list[str]) -> list[Path]:
+    """Runs both models of one scale and writes its results; returns the run folders."""
+    from alexnet import train
+    cnn_file, fv_file = SCALES[scale]
+    cnn_config = load_config(EXPERIMENTS / cnn_file, overrides)
+    cnn_config["config_file"] = train._portable_path(cnn_config["config_file"])
+    cnn_config = train.validate(cnn_config)
+    fv_config = load_config(EXPERIMENTS / fv_file)
+    fv_config["config_file"] = train._portable_path(fv_config["config_file"])
+    if scale == "imagenet2012":
+        check_imagenet_ready(cnn_config)
+    start = time.time()
+    _banner(f"1/3 {scale}: {cnn_config['arch']} ({cnn_file})")
+    cnn_run = train_cnn(cnn_config)
+    _banner(f"2/3 {scale}: dense SIFT + Fisher vectors + linear SVM ({fv_file})")
+    fv_run = run_baseline(fv_config)
+    _banner(f"3/3 {scale}: tables and figures")
+    write_results([cnn_run, fv_run], scale)
+    print(f"\n{scale} reproduced in {(time.time() - start) / 60:.1f} min; see results/{scale}/summary.md")
+    return [cnn_run, fv_run]
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m experiments.reproduce", description=__doc__.split("\n")[0])
+    parser.add_argument("scale", choices=sorted(SCALES))
+    parser.add_argument("overrides", nargs="*", help="CNN config overrides key=value")
+    args = parser.parse_args(argv)
+    try:
+        reproduce(args.scale, args.overrides)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

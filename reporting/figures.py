@@ -1,0 +1,216 @@
+"""Figures, generated from run records only (PNG and PDF, matplotlib's Agg canvas).
+
+    python -m reporting.figures [--runs-dir runs] [--results-dir results]
+                                [--run-ids ID ...] [--scale NAME ...]
+                                [--data-dir DIR] [--max-images N] [--no-model-figures]
+
+Per scale, into results/<scale>/figures/:
+
+    learning_curves        train/val error per epoch of each CNN, lr drops marked
+    confusion              row-normalised confusion matrices, CNN and baseline
+    per_class_error        top-1 error per class, both models
+    conv1_filters_<arch>   the learned conv1 filters, towers apart (paper, Fig. 3)
+    nearest_neighbours_<arch>  validation images and their nearest training images
+                           in fc7 space (paper, Fig. 4)
+
+and into results/figures/:
+
+    gap                    CNN vs hand-crafted per scale (ours), beside the
+                           published ILSVRC 2010-2012 history
+
+The cited runs are those of `reporting.tables` (newest finished per scale and
+model, or --run-ids). Learning curves, confusion and gap need only the records
+(the committed copies suffice); filters and neighbours need the run folder's
+checkpoint and the images, and are skipped with a note when either is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from alexnet.config import ConfigError
+from reporting import inspection, plots, predictions, published
+from reporting.runs import Record, RecordError, add_arguments, cite, resolve_dirs, run_main
+from reporting.tables import display_name, summary_frame
+
+FORMATS = ("png", "pdf")
+
+
+def save(fig, out_dir: Path, name: str) -> list[Path]:
+    """Writes `fig` as out_dir/name.png and .pdf; returns both paths."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = [out_dir / f"{name}.{ext}" for ext in FORMATS]
+    for path in paths:
+        # No creation date in the PDF: regenerated figures stay byte-identical for git.
+        fig.savefig(path, dpi=150, metadata={"CreationDate": None} if path.suffix == ".pdf" else None)
+    return paths
+
+
+def _label(record: Record) -> str:
+    return f"{display_name(record.model, record.kind)}\n{record.run_id}"
+
+
+def record_figures(cited: list[Record], out_dir: Path) -> list[Path]:
+    """Learning curves, confusion matrices and per-class error of one scale's runs."""
+    written = []
+    curves = [(_label(r), m) for r in cited if r.kind == "cnn"
+              for m in [r.metrics()] if len(m) and "epoch" in m]
+    if curves:
+        written += save(plots.learning_curves(curves), out_dir, "learning_curves")
+    matrices = [(display_name(r.model, r.kind), c) for r in cited
+                for c in [predictions.record_confusion(r)] if c is not None]
+    if matrices:
+        written += save(plots.confusion(matrices), out_dir, "confusion")
+        errors = pd.DataFrame({f"{name} ({_error(c):.1f}% overall)": predictions.per_class_error(c)
+                               for name, c in matrices})
+        written += save(plots.per_class(errors), out_dir, "per_class_error")
+    return written
+
+
+def _error(counts: pd.DataFrame) -> float:
+    """Top-1 error in percent over all images of a confusion matrix."""
+    values = counts.to_numpy()
+    return 100.0 * (1.0 - values.trace() / max(values.sum(), 1))
+
+
+def filters_figure(record: Record, net):
+    """conv1 filters of a restored network as a figure, the two towers apart."""
+    filters, towers = inspection.conv1(net)
+    per_tower = filters.shape[-1] // towers
+    parts = [(f"tower {t} (the paper's GPU {t + 1}): filters {t * per_tower}-{(t + 1) * per_tower - 1}"
+              if towers == 2 else f"{filters.shape[-1]} filters",
+              inspection.filter_mosaic(filters[..., t * per_tower:(t + 1) * per_tower]))
+             for t in range(towers)]
+    k = filters.shape[0]
+    return plots.conv1_filters(parts, f"conv1: {filters.shape[-1]} filters of {k}x{k}x3, "
+                                      f"{display_name(record.model, record.kind)}")
+
+
+def neighbours_figure(record: Record, net, data_dir=None, max_images: int = 1000,
+                      n_queries: int = 6, k: int = 6):
+    """Validation images (first column) and their k nearest training images in fc7 space.
+
+    Args:
+      max_images: training images searched (a class-balanced sample), which
+        bounds the forward passes; their features are cached in the run folder.
+    """
+    val = inspection.image_set(record, "val", data_dir=data_dir, max_images=max(10 * n_queries, 200))
+    queries = inspection.image_set(record, "val", positions=inspection.pick_queries(val, n_queries),
+                                   data_dir=data_dir)
+    database = inspection.image_set(record, "train", max_images=max_images, data_dir=data_dir)
+    found = inspection.nearest(inspection.features(record, net, queries, "val"),
+                               inspection.features(record, net, database, "train"), k)
+    names = queries.class_names
+    query_pix = inspection.pixels(queries, queries.positions)
+    neighbour_pix = inspection.pixels(database, database.positions[found].ravel())
+    rows, titles, colours = [], [], []
+    for i, label in enumerate(queries.labels):
+        hits = database.labels[found[i]]
+        rows.append([query_pix[i]] + neighbour_pix[i * k:(i + 1) * k])
+        titles.append([f"query: {names[label]}"] + [names[h] for h in hits])
+        colours.append(["black"] + ["#2ca02c" if h == label else "#d62728" for h in hits])
+    return plots.image_rows(rows, titles, colours, title=(
+        f"{display_name(record.model, record.kind)}: nearest training images in fc7 space\n"
+        f"(Euclidean; {len(database.positions)} training images searched; green frame = same class)"))
+
+
+def examples_figure(images: inspection.ImageSet, indices, models: dict[str, predictions.Predictions],
+                    title: str = "", columns: int = 8):
+    """Validation images with their true class and each model's top-1 guess.
+
+    Args:
+      images: the validation ImageSet the indices point into (source order,
+        which is the order of predictions.npz).
+      indices: which validation images.
+      models: {short model name: its Predictions}.
+    """
+    names = images.class_names
+    pix = inspection.pixels(images, indices)
+    rows, titles, colours = [], [], []
+    for start in range(0, len(pix), columns):
+        chunk = list(range(start, min(start + columns, len(pix))))
+        rows.append([pix[i] for i in chunk])
+        row_titles, row_colours = [], []
+        for i in chunk:
+            idx = int(indices[i])
+            truth = int(images.labels[np.searchsorted(images.positions, idx)])
+            guesses = {m: int(p.predicted[idx]) for m, p in models.items()}
+            lines = [f"true: {names[truth]}"] + [f"{m}: {names[g]}" for m, g in guesses.items()]
+            row_titles.append("\n".join(lines))
+            right = [g == truth for g in guesses.values()]
+            row_colours.append("#2ca02c" if all(right) else "#d62728" if not any(right) else "#ff7f0e")
+        titles.append(row_titles)
+        colours.append(row_colours)
+    return plots.image_rows(rows, titles, colours, title=title)
+
+
+def model_figures(cited: list[Record], out_dir: Path, data_dir=None, max_images: int = 1000,
+                  notes: list[str] | None = None) -> list[Path]:
+    """conv1 filters and fc7 neighbours of each CNN whose run folder is here."""
+    written = []
+    for record in cited:
+        if record.kind != "cnn":
+            continue
+        try:
+            net = inspection.load_model(record)
+            written += save(filters_figure(record, net), out_dir, f"conv1_filters_{record.model}")
+            written += save(neighbours_figure(record, net, data_dir, max_images), out_dir,
+                            f"nearest_neighbours_{record.model}")
+        except (RecordError, ConfigError) as err:  # no checkpoint here, or no images
+            if notes is not None:
+                notes.append(f"skipped model figures of {record.run_id}: {err}")
+    return written
+
+
+def gap_figure(cited: dict[str, list[Record]], results_dir: Path) -> list[Path]:
+    """results/figures/gap.{png,pdf} from every scale's cited runs and published.csv."""
+    frames = [summary_frame(recs).assign(scale=scale) for scale, recs in cited.items()]
+    ours = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
+        columns=["scale", "name", "kind", "top1_err_pct_centre", "top5_err_pct_centre"])
+    history = published.ilsvrc_history(published.load(results_dir))
+    return save(plots.gap(ours, history), Path(results_dir) / "figures", "gap")
+
+
+def generate(runs_dir: Path, results_dir: Path, run_ids=(), scales=None, data_dir=None,
+             max_images: int = 1000, model: bool = True, notes: list[str] | None = None) -> list[Path]:
+    """Draws every figure the cited records allow; returns the files written."""
+    cited = cite(runs_dir, results_dir, run_ids, scales)
+    if not cited:
+        raise RecordError(f"no finished run records in {runs_dir} nor in {results_dir}/*/records")
+    written = []
+    for scale, recs in cited.items():
+        out_dir = Path(results_dir) / scale / "figures"
+        written += record_figures(recs, out_dir)
+        if model:
+            written += model_figures(recs, out_dir, data_dir, max_images, notes)
+    everything = cite(runs_dir, results_dir)  # the gap shows every scale, not just those redrawn
+    everything.update(cited)
+    return written + gap_figure(everything, results_dir)
+
+
+def main(argv: list[str] | None = None) -> int:
+    import matplotlib
+    matplotlib.use("Agg")
+    parser = argparse.ArgumentParser(prog="python -m reporting.figures", description=__doc__.split("\n")[0])
+    add_arguments(parser)
+    parser.add_argument("--data-dir", type=Path, default=None,
+                        help="datasets for the model figures (default: $DATA_DIR or the run's config)")
+    parser.add_argument("--max-images", type=int, default=1000,
+                        help="training images searched for fc7 nearest neighbours (default 1000)")
+    parser.add_argument("--no-model-figures", action="store_true",
+                        help="skip conv1 filters and nearest neighbours (no TensorFlow, no images)")
+
+    def body(args, notes):
+        runs_dir, results_dir = resolve_dirs(args)
+        return generate(runs_dir, results_dir, args.run_ids, args.scales, args.data_dir,
+                        args.max_images, not args.no_model_figures, notes)
+
+    return run_main(body, parser, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

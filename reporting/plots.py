@@ -1,0 +1,197 @@
+"""The drawings: each function takes plain data and returns a matplotlib Figure.
+
+No file I/O and no pyplot: figures are made with `matplotlib.figure.Figure`, so
+they render with the Agg canvas in scripts and tests and display inline in
+notebooks, and never depend on a GUI backend. `reporting.figures` decides what
+to draw and where to save it; the notebooks call these directly.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
+
+KIND_COLOURS = {"cnn": "#1f77b4", "handcrafted": "#ff7f0e"}
+TRAIN_VAL_COLOURS = {"train": "#1f77b4", "val": "#d62728"}
+
+
+def _grid(n: int, max_columns: int = 3) -> tuple[int, int]:
+    columns = min(n, max_columns)
+    return -(-n // columns), columns
+
+
+def learning_curves(runs: list[tuple[str, pd.DataFrame]]) -> Figure:
+    """Train and validation error per epoch, one panel per run, learning-rate drops marked.
+
+    Args:
+      runs: (title, metrics) pairs; metrics has the columns of metrics.csv.
+    """
+    rows, cols = _grid(len(runs))
+    fig = Figure(figsize=(5.5 * cols, 3.8 * rows), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(rows, cols, squeeze=False).ravel())
+    for ax, (title, m) in zip(axes, runs):
+        for split, colour in TRAIN_VAL_COLOURS.items():
+            for k, style in (("top1", "-"), ("top5", "--")):
+                col = f"{split}_{k}_err_pct"
+                if col in m and m[col].notna().any():
+                    ax.plot(m["epoch"], m[col], style, color=colour, label=f"{split} {k.replace('top', 'top-')}")
+        if "lr" in m and len(m) > 1:
+            lr = m["lr"].to_numpy(float)
+            for i in np.flatnonzero(lr[1:] < lr[:-1] * 0.999) + 1:
+                x = (m["epoch"].iloc[i - 1] + m["epoch"].iloc[i]) / 2
+                ax.axvline(x, color="grey", linestyle=":", linewidth=1)
+                ax.annotate(f"lr {lr[i]:.0e}", (x, 1.0), xycoords=("data", "axes fraction"),
+                            rotation=90, va="top", ha="right", fontsize=7, color="grey")
+        ax.set(title=title, xlabel="epoch", ylabel="error (%)")
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=7)
+    for ax in axes[len(runs):]:
+        ax.set_visible(False)
+    return fig
+
+
+def gap(ours: pd.DataFrame, history: pd.DataFrame) -> Figure:
+    """Our CNN vs hand-crafted runs per scale, beside the published ILSVRC 2010-2012 history.
+
+    Args:
+      ours: one row per run: scale, name, kind, top1_err_pct_centre, top5_err_pct_centre.
+      history: from `published.ilsvrc_history` (year, kind, model, top5_err_pct).
+    """
+    fig = Figure(figsize=(13, 4.8), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[max(2, len(ours)), 3])
+    x, ticks, names = 0.0, [], []
+    for scale, group in ours.groupby("scale", sort=False):
+        start = x
+        for _, row in group.iterrows():
+            colour = KIND_COLOURS.get(row["kind"], "grey")
+            left.bar(x, row["top1_err_pct_centre"], 0.8, color=colour, alpha=0.45)
+            left.bar(x, row["top5_err_pct_centre"], 0.8, color=colour)
+            left.annotate(f"{row['top1_err_pct_centre']:.1f}", (x, row["top1_err_pct_centre"]),
+                          ha="center", va="bottom", fontsize=8)
+            ticks.append(x)
+            names.append(row["name"])
+            x += 1
+        left.annotate(scale, ((start + x - 1) / 2, 1.0), xycoords=("data", "axes fraction"),
+                      xytext=(0, -12), textcoords="offset points", ha="center", fontweight="bold")
+        x += 0.8
+    left.set_xticks(ticks, names, rotation=25, ha="right", fontsize=7)
+    top = float(ours["top1_err_pct_centre"].max()) if len(ours) else 100.0
+    left.set_ylim(0, min(100.0, 1.2 * top + 3))  # room for the value labels and scale names
+    left.set(ylabel="validation error (%), centre crop",
+             title="Our runs: light = top-1, dark = top-5")
+    left.grid(axis="y", alpha=0.3)
+    for kind, colour in KIND_COLOURS.items():
+        left.bar(np.nan, np.nan, color=colour, label=kind)
+    left.legend(fontsize=8)
+    for kind, group in history.groupby("kind"):
+        right.plot(group["year"], group["top5_err_pct"], "o-", color=KIND_COLOURS.get(kind, "grey"),
+                   label=f"best {kind}")
+        for _, row in group.iterrows():
+            right.annotate(f"{row['model']}\n{row['top5_err_pct']:.1f}%", (row["year"], row["top5_err_pct"]),
+                           textcoords="offset points", xytext=(6, 4), fontsize=7)
+    right.set(xlabel="ILSVRC year", ylabel="published test top-5 error (%)", ylim=(0, 35),
+              title="Published ILSVRC history (1000 classes, test set):\na different task from our runs")
+    if len(history):
+        right.set_xticks(sorted(history["year"].unique()))
+        right.set_xlim(history["year"].min() - 0.4, history["year"].max() + 0.9)
+    right.grid(alpha=0.3)
+    right.legend(fontsize=8, loc="lower left")
+    return fig
+
+
+def confusion(matrices: list[tuple[str, pd.DataFrame]]) -> Figure:
+    """Row-normalised confusion matrices side by side (percent of each true class)."""
+    n_classes = max(len(c) for _, c in matrices)
+    size = 4.5 if n_classes <= 20 else 6.0
+    fig = Figure(figsize=(size * len(matrices) + 1, size + 1.0), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(1, len(matrices), squeeze=False).ravel())
+    image = None
+    for ax, (title, counts) in zip(axes, matrices):
+        values = counts.to_numpy(float)
+        rates = 100.0 * values / np.maximum(values.sum(axis=1, keepdims=True), 1)
+        image = ax.imshow(rates, cmap="Blues", vmin=0, vmax=100)
+        if len(counts) <= 12:  # small enough to print every cell's rate
+            for (i, j), rate in np.ndenumerate(rates):
+                ax.text(j, i, f"{rate:.0f}", ha="center", va="center", fontsize=7,
+                        color="white" if rate > 60 else "black")
+        if len(counts) <= 20:
+            names = [str(c)[:14] for c in counts.index]
+            ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
+            ax.set_yticks(range(len(names)), names, fontsize=7)
+        ax.set(title=title, xlabel="predicted", ylabel="true")
+    fig.colorbar(image, ax=list(axes), shrink=0.8, label="% of the true class")
+    return fig
+
+
+def per_class(errors: pd.DataFrame) -> Figure:
+    """Per-class top-1 error, one bar per model in each class (errors: classes x models)."""
+    n, m = errors.shape
+    fig = Figure(figsize=(max(6.0, 0.5 * n * m + 2), 4), layout="constrained")
+    ax = fig.subplots()
+    width = 0.8 / max(m, 1)
+    for j, model in enumerate(errors.columns):
+        ax.bar(np.arange(n) + (j - (m - 1) / 2) * width, errors[model], width, label=model)
+    ax.set_xticks(range(n), [str(c)[:14] for c in errors.index], rotation=60, ha="right", fontsize=7)
+    ax.set(ylabel="top-1 error (%)", title="Per-class validation error")
+    ax.grid(axis="y", alpha=0.3)
+    ax.legend(fontsize=8)
+    return fig
+
+
+def conv1_filters(mosaics: list[tuple[str, np.ndarray]], title: str) -> Figure:
+    """conv1 filter mosaics stacked, one per tower (the paper's Figure 3)."""
+    height = sum(9.0 * m.shape[0] / m.shape[1] + 0.4 for _, m in mosaics) + 0.6
+    fig = Figure(figsize=(9, height), layout="constrained")
+    axes = np.atleast_1d(fig.subplots(len(mosaics), 1, squeeze=False).ravel())
+    for ax, (label, mosaic) in zip(axes, mosaics):
+        ax.imshow(mosaic, interpolation="nearest")
+        ax.set_title(label, fontsize=9)
+        ax.set_axis_off()
+    fig.suptitle(title)
+    return fig
+
+
+def image_rows(rows: list[list[np.ndarray]], titles: list[list[str]], colours: list[list[str]] | None = None,
+               row_labels: list[str] | None = None, title: str = "") -> Figure:
+    """A grid of thumbnails: rows of images with small titles and coloured frames."""
+    n_rows, n_cols = len(rows), max(len(r) for r in rows)
+    lines = max((t.count("\n") + 1 for row in titles for t in row), default=1)
+    fig = Figure(figsize=(1.5 * n_cols, (1.5 + 0.14 * lines) * n_rows + 0.6), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    for i in range(n_rows):
+        for j in range(n_cols):
+            ax = axes[i, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j >= len(rows[i]):
+                ax.set_visible(False)
+                continue
+            ax.imshow(rows[i][j])
+            ax.set_title(titles[i][j], fontsize=7)
+            if colours is not None:
+                for spine in ax.spines.values():
+                    spine.set(color=colours[i][j], linewidth=2.5)
+        if row_labels:
+            axes[i, 0].set_ylabel(row_labels[i], fontsize=8)
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def scaling(frame: pd.DataFrame, x: str) -> Figure:
+    """Top-1 error against training images (per class), one line per model (log x)."""
+    fig = Figure(figsize=(6, 4), layout="constrained")
+    ax = fig.subplots()
+    y = "top1_err_pct_centre" if "top1_err_pct_centre" in frame else "top1_err_pct"
+    for model, group in frame.groupby("model"):
+        kind = group["kind"].iloc[0] if "kind" in group else None
+        group = group.sort_values(x)
+        ax.plot(group[x], group[y], "o-", label=model, color=KIND_COLOURS.get(kind))
+    ax.set_xscale("log")
+    ax.set(xlabel=x.replace("_", " "), ylabel="validation top-1 error (%)", title="Error against training data")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    return fig

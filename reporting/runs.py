@@ -1,0 +1,254 @@
+"""Finding, reading and citing the run records that tables, figures and notebooks use.
+
+Two places hold records:
+
+* the run folders the trainer and the baseline write, `$RUNS_DIR/<run-id>/`
+  (only finished ones, i.e. with a `done` marker, are cited), and
+* the copies committed with the results, `results/<scale>/records/<run-id>/`
+  (config, provenance, metrics and eval only), so that the tables can be
+  regenerated from a fresh clone that has no runs/ at all.
+
+A run folder wins over a committed copy of the same run, because only the folder
+has predictions.npz and the checkpoints that some figures need.
+
+Which run is cited for a (scale, model) pair: the newest finished one (run ids
+start with their UTC start time, so the newest sorts last), unless run ids are
+given explicitly, as the experiment driver does. Runs on a training subset
+(`train_fraction` < 1, the data-scaling experiment) are never picked by default:
+their numbers belong to results/scaling, not to the scale's summary.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterable
+
+import pandas as pd
+
+from alexnet import records
+
+SMALL_FILES = ("config.json", "provenance.json", "metrics.csv", "eval.json")
+
+
+class RecordError(ValueError):
+    """A run record that lacks what a table or figure needs; the message is one line."""
+
+
+def results_root() -> Path:
+    """Where generated results go: $RESULTS_DIR, else results/ in the repository."""
+    return Path(os.environ.get("RESULTS_DIR", records.REPO_ROOT / "results"))
+
+
+def scale_name(dataset: str) -> str:
+    """The results/<scale> folder name for a config's `dataset`.
+
+    'imagenette' stays 'imagenette'; 'folder:/data/birds' becomes 'folder-birds' and
+    'synthetic:64:32' becomes 'synthetic', so a scale is always one safe path part.
+    """
+    kind, _, rest = str(dataset).partition(":")
+    name = kind if kind == "synthetic" or not rest else f"{kind}-{Path(rest.rstrip('/')).name}"
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-").lower() or "unknown"
+
+
+def _read_json(path: Path) -> dict:
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as err:
+        raise RecordError(f"{path} is not valid JSON ({err.msg} at line {err.lineno})") from None
+
+
+@dataclass(frozen=True)
+class Record:
+    """One run record, read once; files other than config.json are read on demand.
+
+    Attributes:
+      path: the run folder, or its committed copy under results/<scale>/records.
+      config: the resolved config (config.json).
+      committed: True for a copy under results/, which has no predictions or
+        checkpoints of its own.
+    """
+
+    path: Path
+    config: dict
+    committed: bool = False
+
+    @property
+    def run_id(self) -> str:
+        return self.path.name
+
+    @property
+    def scale(self) -> str:
+        return scale_name(self.config.get("dataset") or self._eval_or_empty().get("dataset", "unknown"))
+
+    @property
+    def model(self) -> str:
+        """'alexnet2012', 'alexnet2014', 'cifar_convnet' or the baseline's model name."""
+        return str(self.config.get("arch") or self.config.get("model")
+                   or self._eval_or_empty().get("model") or "unknown")
+
+    @property
+    def kind(self) -> str:
+        """'cnn' for the trainer's runs (their configs name an `arch`), else 'handcrafted'."""
+        return "cnn" if "arch" in self.config else "handcrafted"
+
+    @property
+    def is_subset(self) -> bool:
+        """Whether the run trained on part of the training set (data scaling)."""
+        try:
+            return float(self.config.get("train_fraction", 1.0)) < 1.0
+        except (TypeError, ValueError):
+            return False
+
+    def _eval_or_empty(self) -> dict:
+        path = self.path / "eval.json"
+        return _read_json(path) if path.exists() else {}
+
+    def eval(self) -> dict:
+        """eval.json, or RecordError naming the run when there is none."""
+        path = self.path / "eval.json"
+        if not path.exists():
+            raise RecordError(f"run record {self.path} has no eval.json (its final evaluation never ran); "
+                              "re-evaluate it or cite another run")
+        return _read_json(path)
+
+    def provenance(self) -> dict:
+        path = self.path / "provenance.json"
+        return _read_json(path) if path.exists() else {}
+
+    def hardware(self) -> dict:
+        """The machine that trained it: eval.json's `hardware`, else provenance's."""
+        return self._eval_or_empty().get("hardware") or self.provenance().get("hardware") or {}
+
+    def metrics(self) -> pd.DataFrame:
+        """metrics.csv as numbers, one row per epoch (empty when the run logs none)."""
+        path = self.path / "metrics.csv"
+        if not path.exists() or not path.read_text().strip():
+            return pd.DataFrame()
+        frame = pd.read_csv(path)
+        return frame.apply(pd.to_numeric, errors="coerce")
+
+    def file(self, name: str) -> Path | None:
+        """A file of the record, or None where it has none (e.g. a committed copy)."""
+        path = self.path / name
+        return path if path.exists() else None
+
+
+def read_record(run_dir: Path, committed: bool = False) -> Record:
+    """Reads a run folder or a committed copy; RecordError if it has no config.json."""
+    run_dir = Path(run_dir)
+    config_path = run_dir / "config.json"
+    if not config_path.exists():
+        raise RecordError(f"{run_dir} is not a run record (no config.json)")
+    return Record(run_dir, _read_json(config_path), committed)
+
+
+def committed_dirs(results_dir: Path) -> list[Path]:
+    """Every results/<scale>/records/<run-id>/ folder."""
+    return sorted(p for p in Path(results_dir).glob("*/records/*") if (p / "config.json").is_file())
+
+
+def discover(runs_dir: Path, results_dir: Path) -> dict[str, Record]:
+    """Every citable record by run id: finished run folders, then committed copies."""
+    found = {p.name: read_record(p) for p in records.list_runs(Path(runs_dir), finished_only=True)}
+    for path in committed_dirs(results_dir):
+        found.setdefault(path.name, read_record(path, committed=True))
+    return found
+
+
+def _explicit(found: dict[str, Record], run_ids: Iterable[str], runs_dir: Path, results_dir: Path
+              ) -> list[Record]:
+    chosen = []
+    for run_id in run_ids:
+        run_id = Path(run_id).name  # a path to the run folder is accepted too
+        if run_id in found:
+            chosen.append(found[run_id])
+        elif (Path(runs_dir) / run_id / "config.json").exists():
+            raise RecordError(f"run {run_id} has not finished (no 'done' marker in {Path(runs_dir) / run_id})")
+        else:
+            raise RecordError(f"run {run_id} not found in {runs_dir} nor in {results_dir}/*/records")
+    return chosen
+
+
+def cite(runs_dir: Path, results_dir: Path, run_ids: Iterable[str] = (),
+         scales: Iterable[str] | None = None) -> dict[str, list[Record]]:
+    """The records to cite, grouped by scale: one per (scale, model).
+
+    Args:
+      runs_dir: where the run folders are.
+      results_dir: where results/<scale>/records copies are.
+      run_ids: runs to cite for their (scale, model) instead of the newest;
+        when given without `scales`, only their scales are returned.
+      scales: restrict to these scales.
+
+    Returns:
+      {scale: [records, CNNs first, then by model name]}.
+
+    Raises:
+      RecordError: an explicit run that is missing or unfinished, or a requested
+        scale without any record.
+    """
+    found = discover(runs_dir, results_dir)
+    explicit = _explicit(found, run_ids, runs_dir, results_dir)
+    chosen: dict[tuple[str, str], Record] = {}
+    for run_id in sorted(found):
+        record = found[run_id]
+        if not record.is_subset:
+            chosen[(record.scale, record.model)] = record
+    for record in explicit:
+        chosen[(record.scale, record.model)] = record
+    wanted = set(scales) if scales else ({r.scale for r in explicit} if explicit else None)
+    grouped: dict[str, list[Record]] = {}
+    for (scale, _), record in chosen.items():
+        if wanted is None or scale in wanted:
+            grouped.setdefault(scale, []).append(record)
+    for scale in sorted(wanted or ()):
+        if scale not in grouped:
+            raise RecordError(f"no finished run records for scale '{scale}' in {runs_dir} "
+                              f"nor in {results_dir}/{scale}/records")
+    return {scale: sorted(recs, key=lambda r: (r.kind != "cnn", r.model))
+            for scale, recs in sorted(grouped.items())}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The options every generator shares: where records are, where results go, what to cite."""
+    parser.add_argument("--runs-dir", type=Path, default=None,
+                        help="run folders (default: $RUNS_DIR, else runs/)")
+    parser.add_argument("--results-dir", type=Path, default=None,
+                        help="results folder (default: $RESULTS_DIR, else results/)")
+    parser.add_argument("--run-ids", nargs="+", default=(), metavar="RUN_ID",
+                        help="cite these runs for their (scale, model) instead of the newest")
+    parser.add_argument("--scale", nargs="+", default=None, dest="scales", metavar="SCALE",
+                        help="only these scales (dataset names, e.g. imagenette cifar10)")
+
+
+def resolve_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
+    """(runs_dir, results_dir) from parsed arguments and the environment."""
+    return Path(args.runs_dir or records.runs_root()), Path(args.results_dir or results_root())
+
+
+def run_main(body: Callable[[argparse.Namespace, list[str]], Iterable[Path]],
+             parser: argparse.ArgumentParser, argv: list[str] | None) -> int:
+    """Parses `argv` and runs `body(args, notes)`.
+
+    Prints the paths `body` returns on stdout and the notes it appended (what
+    it skipped, and why) on stderr; a RecordError becomes one line `error: ...`
+    and exit status 2.
+    """
+    args = parser.parse_args(argv)
+    notes: list[str] = []
+    try:
+        for path in body(args, notes):
+            print(path)
+    except RecordError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    finally:
+        for note in notes:
+            print(note, file=sys.stderr)
+    return 0

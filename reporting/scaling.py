@@ -1,0 +1,263 @@
+"""The data-scaling table and figure (issue 7), generated from run records only.
+
+    python -m reporting.scaling [--runs-dir runs] [--results-dir results] [--run-ids ID ...]
+
+Writes
+
+    results/scaling/summary.csv          one row per (scale, model, training fraction)
+    results/scaling/summary.md           per scale, the CNN and the baseline side by side,
+                                         and the published ILSVRC-2012 pair for context
+    results/scaling/figures/scaling.{png,pdf}
+    results/scaling/records/<run-id>/    config, provenance, metrics and eval of each cited run
+
+summary.csv columns:
+
+    scale, model, kind, name     as in results/<scale>/summary.csv (kind: cnn | handcrafted)
+    train_fraction               the runs' train_fraction
+    train_images_per_class       training images per class (mean over classes)
+    train_images                 training images in all
+    n_seeds, seeds               how many subset seeds, and which ("0 1 2")
+    top1_err_pct_mean, top1_err_pct_std, top5_err_pct_mean, top5_err_pct_std
+                                 validation error in percent, centre crop: mean and sample
+                                 standard deviation over the seeds (empty for one seed)
+    val_images                   validation images evaluated
+    run_ids                      the cited runs, space-separated
+
+Which runs: --run-ids (the experiment driver passes every finished run of its
+grid), else those results/scaling/records already holds, read from their run
+folders where those exist; with no runs/ at all, the copies alone give the
+same outputs again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import shutil
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from alexnet import records
+from reporting import published
+from reporting.figures import save
+from reporting.plots import KIND_COLOURS
+from reporting.runs import Record, RecordError, discover, resolve_dirs, run_main
+from reporting.tables import fmt_pct, markdown_table, short_name, summary_row
+
+FOLDER = "scaling"
+COLUMNS = ("scale", "model", "kind", "name", "train_fraction", "train_images_per_class", "train_images",
+           "n_seeds", "seeds", "top1_err_pct_mean", "top1_err_pct_std", "top5_err_pct_mean",
+           "top5_err_pct_std", "val_images", "run_ids")
+# ILSVRC-2012: 1,281,167 training images over 1000 classes.
+ILSVRC_IMAGES_PER_CLASS = 1281
+ILSVRC_PAIR = ("1 CNN (AlexNet)", "SIFT + FVs (ISI)")  # model names in results/published.csv
+SCALE_STYLES = (("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."))
+
+
+def run_row(record: Record) -> dict:
+    """One run's subset, training-set size and centre-crop errors, from its record."""
+    row = summary_row(record)
+    result = record.eval()
+    train = record.provenance().get("dataset", {}).get("train", {})
+    # The baseline records its subset in eval.json (its provenance lists the full split
+    # it encoded); the trainer's provenance lists the subset it trained on.
+    n_train = (result.get("train_subset") or {}).get("n_images") or train.get("n_images")
+    n_classes = train.get("n_classes") or record.config.get("num_classes")
+    if not n_train or not n_classes:
+        raise RecordError(f"run record {record.path} does not say how many training images and classes it "
+                          "used (eval.json train_subset or provenance.json dataset.train)")
+    return {"scale": record.scale, "model": row["model"], "kind": row["kind"], "name": row["name"],
+            "train_fraction": float(record.config.get("train_fraction", 1.0)),
+            "subset_seed": int(record.config.get("subset_seed", 0)),
+            "train_images": int(n_train), "n_classes": int(n_classes),
+            "top1": row["top1_err_pct_centre"], "top5": row["top5_err_pct_centre"],
+            "val_images": row["n_images"], "run_id": record.run_id}
+
+
+def summary_frame(rows: list[dict]) -> pd.DataFrame:
+    """summary.csv: runs grouped by (scale, model, fraction), mean and std over subset seeds.
+
+    Raises:
+      RecordError: two cited runs of the same (scale, model, fraction, seed).
+    """
+    runs = pd.DataFrame(rows)
+    keys = ["scale", "model", "kind", "name", "train_fraction"]
+    twice = runs[runs.duplicated(keys + ["subset_seed"], keep=False)]
+    if len(twice):
+        raise RecordError(f"runs {', '.join(twice['run_id'])} are the same cell (scale, model, fraction, "
+                          "seed); cite one of them")
+    out = []
+    for key, g in runs.sort_values("subset_seed").groupby(keys):
+        out.append({**dict(zip(keys, key)),
+                    "train_images_per_class": round(float((g["train_images"] / g["n_classes"]).mean()), 1),
+                    "train_images": int(round(g["train_images"].mean())),
+                    "n_seeds": len(g), "seeds": " ".join(str(s) for s in g["subset_seed"]),
+                    "top1_err_pct_mean": g["top1"].mean(), "top1_err_pct_std": g["top1"].std(ddof=1),
+                    "top5_err_pct_mean": g["top5"].mean(), "top5_err_pct_std": g["top5"].std(ddof=1),
+                    "val_images": int(g["val_images"].max()), "run_ids": " ".join(g["run_id"])})
+    frame = pd.DataFrame(out, columns=list(COLUMNS))
+    # Per scale and fraction, the CNN first, as in the per-scale summaries.
+    frame["_order"] = (frame["kind"] != "cnn").astype(int)
+    frame = frame.sort_values(["scale", "train_fraction", "_order"]).drop(columns="_order")
+    return frame.reset_index(drop=True)
+
+
+def ilsvrc_pair(reference: pd.DataFrame) -> pd.DataFrame:
+    """The published ILSVRC-2012 single CNN and Fisher-vector rows (results/published.csv)."""
+    pair = reference[(reference["dataset"] == "imagenet2012") & reference["model"].isin(ILSVRC_PAIR)]
+    if len(pair) != len(ILSVRC_PAIR):
+        raise RecordError(f"results/published.csv lacks the ILSVRC-2012 rows {', '.join(ILSVRC_PAIR)}")
+    return pair.reset_index(drop=True)
+
+
+def _cell(row: pd.Series | None, k: str) -> str:
+    if row is None:
+        return "—"
+    text = fmt_pct(row[f"{k}_err_pct_mean"])
+    return text + (f" ± {fmt_pct(row[f'{k}_err_pct_std'])} ({row['n_seeds']})" if row["n_seeds"] > 1 else "")
+
+
+def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
+    """summary.md: per scale, one row per fraction with both models side by side."""
+    text = ["# Data scaling: error against training images per class\n",
+            "Generated by `python -m reporting.scaling` from the run records in `records/`; do not edit "
+            "by hand.\n",
+            "Both models train on nested, class-balanced subsets of the training split, fixed by the "
+            "subset seed, and are evaluated on the whole validation split (CIFAR-10: its test split), "
+            "centre crop. Error in percent: the mean ± sample standard deviation (number of subset "
+            "seeds) where several seeds ran.\n"]
+    for scale, group in frame.groupby("scale"):
+        names = {kind: short_name(g["model"].iloc[0], kind) for kind, g in group.groupby("kind")}
+        kinds = [k for k in ("cnn", "handcrafted") if k in names]
+        table = []
+        for fraction, rows in group.groupby("train_fraction"):
+            by_kind = {r["kind"]: r for _, r in rows.iterrows()}
+            line = {"Train fraction": f"{fraction:g}",
+                    "Images per class": f"{rows['train_images_per_class'].iloc[0]:,.0f}"}
+            for k in ("top1", "top5"):
+                for kind in kinds:
+                    line[f"{names[kind]} {k.replace('top', 'top-')}"] = _cell(by_kind.get(kind), k)
+            table.append(line)
+        table = pd.DataFrame(table)
+        text += [f"## {scale} ({int(group['val_images'].max()):,} validation images)\n",
+                 markdown_table(table, right=tuple(table.columns))]
+    pair = ilsvrc_pair(reference)
+    text += ["## For context: ILSVRC-2012, a different task\n",
+             f"1000 classes and about {ILSVRC_IMAGES_PER_CLASS:,} training images per class, from "
+             "`results/published.csv`: other classes, other splits and other protocols than the rows "
+             "above, so a reference point for the x axis, not a comparison.\n",
+             markdown_table(pd.DataFrame({
+                 "Model": pair["model"], "Split": pair["split"], "Evaluation": pair["eval"],
+                 "Top-1": pair["top1_err_pct"].map(lambda v: fmt_pct(v, 1)),
+                 "Top-5": pair["top5_err_pct"].map(lambda v: fmt_pct(v, 1)), "Source": pair["source"]}),
+                 right=("Top-1", "Top-5"))]
+    return "\n".join(text)
+
+
+def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
+    """Top-1 and top-5 error against training images per class (log x), both models and scales.
+
+    Args:
+      frame: summary.csv as written by `summary_frame`.
+      reference: results/published.csv (`published.load`), for the ILSVRC-2012 pair.
+    """
+    fig = Figure(figsize=(12, 5.6), layout="constrained")
+    axes = fig.subplots(1, 2, sharex=True)
+    scales = sorted(frame["scale"].unique())
+    styles = {scale: SCALE_STYLES[i % len(SCALE_STYLES)] for i, scale in enumerate(scales)}
+    pair = ilsvrc_pair(reference)
+    for ax, k in zip(axes, ("top1", "top5")):
+        for (scale, kind, model), g in frame.groupby(["scale", "kind", "model"]):
+            g = g.sort_values("train_images_per_class")
+            marker, line = styles[scale]
+            ax.errorbar(g["train_images_per_class"], g[f"{k}_err_pct_mean"],
+                        yerr=g[f"{k}_err_pct_std"].fillna(0), marker=marker, linestyle=line, color=KIND_COLOURS.get(kind, "grey"), capsize=3,
+                        label=f"{short_name(model, kind)}, {scale}")
+        for _, row in pair[pair[f"{k}_err_pct"].notna()].iterrows():
+            value = float(row[f"{k}_err_pct"])
+            ax.plot(ILSVRC_IMAGES_PER_CLASS, value, "*", markersize=15, markerfacecolor="none",
+                    markeredgewidth=1.5, color=KIND_COLOURS.get(row["kind"], "grey"),
+                    label=f"ILSVRC-2012 {row['model']}, {row['split']} (1000 classes: a different task)")
+            ax.annotate(f"{value:.1f}", (ILSVRC_IMAGES_PER_CLASS, value), textcoords="offset points",
+                        xytext=(9, -3), fontsize=8)
+        ax.set_xscale("log")
+        ax.set(xlabel="training images per class (log scale)",
+               ylabel=f"validation {k.replace('top', 'top-')} error (%)",
+               title=f"{k.replace('top', 'Top-')} error", ylim=(0, None))
+        ax.grid(alpha=0.3, which="both")
+    # One legend below both panels (the stars would hide under one inside a panel): a
+    # column per scale, both models in each, and the published pair in the last.
+    handles = {label: h for ax in axes for h, label in zip(*ax.get_legend_handles_labels())}
+    labels = sorted(handles, key=lambda label: label.startswith("ILSVRC"))
+    fig.legend([handles[k] for k in labels], labels, loc="outside lower center", ncol=len(scales) + 1,
+               fontsize=8)
+    fig.suptitle("Error against training data: nested class-balanced subsets, whole validation split, "
+                 "centre crop (bars: ±1 std over subset seeds)", fontsize=10)
+    return fig
+
+
+def _copy_records(cited: list[Record], records_dir: Path) -> None:
+    """Copies the cited records' small files here and drops copies no longer cited.
+
+    Unlike the per-scale tables, a cited record may be a committed copy held by
+    another results folder (results/cifar10/records), so any record not already
+    in this folder is copied.
+    """
+    records_dir.mkdir(parents=True, exist_ok=True)
+    for record in cited:
+        if record.path.parent.resolve() != records_dir.resolve():
+            records.copy_record(record.path, records_dir)
+    keep = {r.run_id for r in cited}
+    for stale in sorted(p for p in records_dir.iterdir() if p.is_dir() and p.name not in keep):
+        shutil.rmtree(stale)
+
+
+def generate(runs_dir: Path, results_dir: Path, run_ids=()) -> list[Path]:
+    """Writes results/scaling from the cited runs; returns the files written.
+
+    Raises:
+      RecordError: nothing to cite, a cited run missing or unfinished, or a record
+        lacking what the table needs (then nothing on disk changes).
+    """
+    out = Path(results_dir) / FOLDER
+    ids = [Path(i).name for i in run_ids] or sorted(
+        p.name for p in (out / "records").glob("*") if (p / "config.json").is_file())
+    if not ids:
+        raise RecordError(f"no data-scaling runs to cite: {out / 'records'} is empty and no --run-ids were "
+                          "given; run `make reproduce-scaling` first")
+    found = discover(runs_dir, results_dir)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise RecordError(f"run(s) {', '.join(missing)} neither finished in {runs_dir} nor copied under "
+                          f"{results_dir}/*/records")
+    cited = [found[i] for i in ids]
+    frame = summary_frame([run_row(r) for r in cited])
+    reference = published.load(results_dir)
+    markdown = summary_markdown(frame, reference)
+    figure = scaling_figure(frame, reference)
+    _copy_records(cited, out / "records")
+    csv_path, md_path = out / "summary.csv", out / "summary.md"
+    records.write_text_atomic(csv_path, frame.to_csv(index=False))
+    records.write_text_atomic(md_path, markdown)
+    return [csv_path, md_path, *save(figure, out / "figures", "scaling")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reporting.scaling", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs-dir", type=Path, default=None,
+                        help="run folders (default: $RUNS_DIR, else runs/)")
+    parser.add_argument("--results-dir", type=Path, default=None,
+                        help="results folder (default: $RESULTS_DIR, else results/)")
+    parser.add_argument("--run-ids", nargs="+", default=(), metavar="RUN_ID",
+                        help="cite these runs (default: those in results/scaling/records)")
+
+    def body(args, notes):
+        runs_dir, results_dir = resolve_dirs(args)
+        return generate(runs_dir, results_dir, args.run_ids)
+
+    return run_main(body, parser, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

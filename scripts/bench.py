@@ -1,0 +1,81 @@
+"""Every benchmark in one table: input pipeline, training step, Fisher-vector baseline.
+
+    python -m scripts.bench [--quick]        # make bench
+
+Runs `bench()` of scripts/bench_input.py, bench_train.py and bench_baseline.py
+in turn (each documents what it measures) and prints their rows as one table:
+suite, benchmark, images per second, and the suite's other columns as
+details. --quick measures less (the QUICK arguments below) for a look in a
+minute or two; the numbers are then rougher. A suite whose module does not
+exist yet is named and skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import inspect
+import os
+import sys
+
+import pandas as pd
+
+SUITES = {"input": "scripts.bench_input", "train": "scripts.bench_train", "baseline": "scripts.bench_baseline"}
+# Passed to a suite's bench() under --quick, where it takes them.
+QUICK = {"n_images": 256, "precisions": ("mixed_bfloat16",), "input_kinds": ("synthetic",),
+         "steps": 2, "warmup": 1}
+# Row fields that together name what was measured; the others become details.
+NAME_KEYS = ("benchmark", "arch", "precision", "input")
+
+
+def run_suite(module_name: str, quick: bool) -> list[dict] | None:
+    """The rows of one suite's bench(), or None when its module does not exist."""
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as err:
+        if err.name != module_name:
+            raise  # a missing dependency of an existing suite is a real error
+        return None
+    accepted = inspect.signature(module.bench).parameters
+    kwargs = {k: v for k, v in QUICK.items() if k in accepted} if quick else {}
+    return module.bench(**kwargs)
+
+
+def combine(results: dict[str, list[dict]]) -> pd.DataFrame:
+    """One table from every suite's rows: suite, benchmark, images_per_s, details."""
+    rows = []
+    for suite, suite_rows in results.items():
+        for row in suite_rows:
+            name = " ".join(str(row[k]) for k in NAME_KEYS if row.get(k) not in (None, ""))
+            name = name.removeprefix(f"{suite} ")  # bench_input's names start with 'input
+            details = ", ".join(f"{k}={v}" for k, v in row.items()
+                                if k not in NAME_KEYS and k != "images_per_s" and v not in (None, ""))
+            rows.append({"suite": suite, "benchmark": name, "images_per_s": row.get("images_per_s"),
+                         "details": details})
+    return pd.DataFrame(rows, columns=["suite", "benchmark", "images_per_s", "details"])
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m scripts.bench", description=__doc__.split("\n")[0])
+    parser.add_argument("--quick", action="store_true", help="fewer images and steps, one precision")
+    parser.add_argument("--suites", nargs="+", choices=sorted(SUITES), default=list(SUITES))
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    results, missing = {}, []
+    for suite in args.suites:
+        print(f"running {suite} ...", file=sys.stderr, flush=True)
+        rows = run_suite(SUITES[suite], args.quick)
+        if rows is None:
+            missing.append(SUITES[suite])
+        else:
+            results[suite] = rows
+    with pd.option_context("display.max_colwidth", 90, "display.width", 200):
+        print(combine(results).to_string(index=False))
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"\n{os.cpu_count()} CPU cores, load average {load:.1f}" + ("; --quick" if args.quick else "")
+          + (f"; not yet written: {', '.join(missing)}" if missing else ""))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

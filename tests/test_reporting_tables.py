@@ -1,0 +1,165 @@
+"""reporting.tables and reporting.published: summaries come from the records, exactly."""
+
+import json
+import shutil
+
+import pandas as pd
+import pytest
+
+from alexnet import records
+from reporting import published, tables
+from reporting.runs import RecordError, cite, scale_name
+from tests.reporting_fakes import (baseline_config, baseline_eval, cnn_config, cnn_eval, fake_scale,
+                                   make_run)
+
+
+@pytest.fixture()
+def scale(tmp_path):
+    runs = tmp_path / "runs"
+    return runs, tmp_path / "results", fake_scale(runs)
+
+
+def _tables(runs, results, *extra):
+    return tables.main(["--runs-dir", str(runs), "--results-dir", str(results), *extra])
+
+
+def test_summary_values_equal_the_records(scale):
+    runs, results, made = scale
+    assert _tables(runs, results) == 0
+    table = pd.read_csv(results / "imagenette" / "summary.csv")
+    assert list(table["run_id"]) == [made["cnn"].name, made["baseline"].name]  # newest finished CNN
+    for _, row in table.iterrows():
+        result = json.loads((runs / row["run_id"] / "eval.json").read_text())
+        assert row["top1_err_pct_centre"] == result["centre"]["top1_err_pct"]
+        assert row["top5_err_pct_centre"] == result["centre"]["top5_err_pct"]
+        if result["ten_crop"]:
+            assert row["top1_err_pct_10crop"] == result["ten_crop"]["top1_err_pct"]
+            assert row["top5_err_pct_10crop"] == result["ten_crop"]["top5_err_pct"]
+        else:
+            assert pd.isna(row["top1_err_pct_10crop"]) and pd.isna(row["top5_err_pct_10crop"])
+        assert row["params"] == result["params"]
+        assert row["train_time_s"] == result["train_time_s"]
+        assert row["n_images"] == result["n_images"]
+        assert row["hardware"] == records.hardware_summary(result["hardware"])
+    assert list(table["kind"]) == ["cnn", "handcrafted"]
+    markdown = (results / "imagenette" / "summary.md").read_text()
+    assert "| AlexNet 2012 (two towers) | 31.23 | 9.88 | 29.98 | 9.38 | 61.0 M | 1.5 h |" in markdown
+    assert f"`{made['baseline'].name}`" in markdown
+
+
+def test_cited_records_are_copied_without_checkpoints(scale):
+    runs, results, made = scale
+    (made["cnn"] / "checkpoints").mkdir()
+    (made["cnn"] / "checkpoints" / "ckpt-1.index").write_text("x")
+    assert _tables(runs, results) == 0
+    copies = results / "imagenette" / "records"
+    assert sorted(p.name for p in copies.iterdir()) == sorted([made["cnn"].name, made["baseline"].name])
+    copied = sorted(p.name for p in (copies / made["cnn"].name).iterdir())
+    assert copied == ["config.json", "confusion.csv", "eval.json", "metrics.csv", "provenance.json"]
+    for name in ("config.json", "eval.json", "metrics.csv", "provenance.json"):
+        assert (copies / made["cnn"].name / name).read_text() == (made["cnn"] / name).read_text()
+
+
+def test_tables_regenerate_from_committed_records_alone(scale):
+    runs, results, _ = scale
+    assert _tables(runs, results) == 0
+    before = {p.name: p.read_bytes() for p in (results / "imagenette").glob("summary.*")}
+    shutil.rmtree(runs)
+    assert _tables(runs, results) == 0
+    after = {p.name: p.read_bytes() for p in (results / "imagenette").glob("summary.*")}
+    assert after == before and set(before) == {"summary.csv", "summary.md"}
+
+
+def test_missing_eval_json_is_one_clear_line(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    run = make_run(runs, "20250101T000000Z", cnn_config(), eval_result=None)
+    assert _tables(runs, tmp_path / "results") == 2
+    assert capsys.readouterr().err == (
+        f"error: run record {run} has no eval.json (its final evaluation never ran); "
+        "re-evaluate it or cite another run\n")
+    assert not (tmp_path / "results" / "imagenette").exists()
+
+
+def test_eval_json_without_centre_errors_is_named(tmp_path, capsys):
+    runs = tmp_path / "runs"
+    result = cnn_eval(30.0, 10.0)
+    result["centre"] = {"top1_err": 0.3, "top5_err": 0.1}  # fractions under the old names
+    run = make_run(runs, "20250101T000000Z", cnn_config(), result)
+    assert _tables(runs, tmp_path / "results") == 2
+    err = capsys.readouterr().err
+    assert err.startswith(f"error: run record {run}: eval.json 'centre' lacks top1_err_pct/top5_err_pct")
+    assert err.count("\n") == 1
+
+
+def test_explicit_run_ids_override_the_newest(scale):
+    runs, results, made = scale
+    assert _tables(runs, results, "--run-ids", made["old_cnn"].name) == 0
+    table = pd.read_csv(results / "imagenette" / "summary.csv")
+    assert list(table["run_id"]) == [made["old_cnn"].name, made["baseline"].name]
+    # The copy of the previously cited run goes once it is no longer cited.
+    assert _tables(runs, results) == 0
+    assert not (results / "imagenette" / "records" / made["old_cnn"].name).exists()
+
+
+def test_unfinished_or_unknown_run_ids_are_refused(scale, capsys):
+    runs, results, made = scale
+    assert _tables(runs, results, "--run-ids", made["unfinished"].name) == 2
+    assert "has not finished" in capsys.readouterr().err
+    assert _tables(runs, results, "--run-ids", "20990101T000000Z-nope-00000000") == 2
+    assert "not found" in capsys.readouterr().err
+
+
+def test_subset_runs_are_not_cited_by_default(tmp_path):
+    runs = tmp_path / "runs"
+    made = fake_scale(runs)
+    subset = make_run(runs, "20250109T000000Z", cnn_config(train_fraction=0.1), cnn_eval(70.0, 40.0))
+    cited = cite(runs, tmp_path / "results")
+    assert [r.run_id for r in cited["imagenette"]] == [made["cnn"].name, made["baseline"].name]
+    explicit = cite(runs, tmp_path / "results", [subset.name])
+    assert explicit["imagenette"][0].run_id == subset.name
+
+
+def test_scales_are_kept_apart_and_published_rows_shown(tmp_path):
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    fake_scale(runs)
+    make_run(runs, "20250105T000000Z", cnn_config("imagenet2012", num_classes=1000),
+             cnn_eval(42.0, 19.5, 50000, "imagenet2012"))
+    make_run(runs, "20250105T010000Z", baseline_config("imagenet2012"),
+             baseline_eval(60.0, 38.0, 50000, "imagenet2012"))
+    assert _tables(runs, results) == 0
+    assert len(pd.read_csv(results / "imagenet2012" / "summary.csv")) == 2
+    markdown = (results / "imagenet2012" / "summary.md").read_text()
+    assert "## Published on the same dataset" in markdown
+    assert "| 1 CNN (AlexNet) | val | 10-crop | 40.7 | 18.2 |" in markdown
+    assert "No published numbers" in (results / "imagenette" / "summary.md").read_text()
+    assert _tables(runs, results, "--scale", "cifar10") == 2
+
+
+def test_no_records_at_all_is_an_error(tmp_path, capsys):
+    assert _tables(tmp_path / "runs", tmp_path / "results") == 2
+    assert "no finished run records" in capsys.readouterr().err
+
+
+def test_published_csv_is_valid_and_holds_the_history():
+    frame = published.load(records.REPO_ROOT / "results")
+    assert set(frame["kind"]) == {"cnn", "handcrafted"}
+    row = frame[(frame["dataset"] == "imagenet2010") & (frame["eval"] == "10-crop")].iloc[0]
+    assert (row["top1_err_pct"], row["top5_err_pct"]) == (37.5, 17.0)
+    history = published.ilsvrc_history(frame)
+    best = {(r.year, r.kind): r.top5_err_pct for r in history.itertuples()}
+    assert best[(2012, "cnn")] == 15.3 and best[(2012, "handcrafted")] == 26.2
+    assert best[(2010, "handcrafted")] == 25.7 and best[(2011, "handcrafted")] == 25.8
+
+
+def test_published_csv_rejects_a_row_without_source(tmp_path):
+    frame = pd.read_csv(records.REPO_ROOT / "results" / "published.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "source"] = ""
+    frame.to_csv(tmp_path / "published.csv", index=False)
+    with pytest.raises(RecordError, match="row 2: every published number needs a source"):
+        published.load(tmp_path)
+
+
+@pytest.mark.parametrize("dataset, scale", [("imagenette", "imagenette"), ("folder:/data/birds/", "folder-birds"),
+                                            ("synthetic:64:32", "synthetic"), ("cifar10", "cifar10")])
+def test_scale_names(dataset, scale):
+    assert scale_name(dataset) == scale

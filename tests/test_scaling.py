@@ -1,0 +1,245 @@
+"""The data-scaling experiment: its plan, the shared subsets, the table from records, a tiny grid."""
+
+import json
+import shutil
+import textwrap
+from types import SimpleNamespace
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from alexnet import inputs, records
+from baselines import run as baseline
+from experiments import scaling_grid
+from reporting import scaling
+from tests.reporting_fakes import (baseline_config, baseline_eval, cnn_config, cnn_eval, make_image_folder,
+                                   make_run)
+
+
+# ---- the plan --------------------------------------------------------------------------------------
+
+
+def test_full_run_is_the_scale_own_config_and_small_runs_scale_their_epochs():
+    scales, _ = scaling_grid.load_grid()
+    cells = scaling_grid.plan(scales, only_scales=["imagenette"])
+    cnn = {(c.fraction, c.seed): c.config for c in cells if c.model == "cnn"}
+    assert sorted(cnn) == [(0.1, 0), (0.1, 1), (0.1, 2), (0.3, 0), (1.0, 0)]
+    full = scaling_grid.cnn_config("imagenette_alexnet.py", 1.0, 0, 300)
+    assert cnn[(1.0, 0)] == full  # the very config `make reproduce` trains, so its run is reused
+    base, cap = full["epochs"], scales["imagenette"]["max_epochs"]
+    small = cnn[(0.1, 2)]
+    assert small["epochs"] == min(cap, round(base / 0.1))
+    assert small["val_every_epochs"] == round(small["epochs"] / base)
+    assert (small["train_fraction"], small["subset_seed"], small["eval_ten_crop"]) == (0.1, 2, False)
+    fv = [c.config for c in cells if c.model == "fv" and c.fraction == 0.3][0]
+    fv_full = [c.config for c in cells if c.model == "fv" and c.fraction == 1.0][0]
+    assert {k for k in fv if fv[k] != fv_full[k]} == {"train_fraction"}  # same vectors, new SVM
+
+
+def test_scaled_epochs_keep_gradient_steps_up_to_the_cap():
+    assert scaling_grid.scaled_epochs(30, 0.1, 1000) == 300
+    assert scaling_grid.scaled_epochs(12, 0.01, 400) == 400
+    assert scaling_grid.scaled_epochs(30, 0.9, 1000) == 33
+    assert scaling_grid.scaled_epochs(30, 0.5, 10) == 30  # a cap below the base never shortens training
+
+
+def test_validating_every_nth_epoch_is_an_optional_trainer_key():
+    from alexnet import train
+
+    config = scaling_grid.cnn_config("cifar10_convnet.py", 1.0, 0, 400)
+    assert "val_every_epochs" not in config  # absent keys keep existing configs' hashes and runs
+    assert train.validate({**config, "val_every_epochs": 3})["val_every_epochs"] == 3
+    with pytest.raises(scaling_grid.ConfigError, match="val_every_epochs must be >= 1"):
+        train.validate({**config, "val_every_epochs": 0})
+
+
+def test_selection_and_its_errors():
+    scales, _ = scaling_grid.load_grid(preset="reduced")
+    cells = scaling_grid.plan(scales, ["imagenette"], fractions=[0.1], models=["fv"], seeds=[0])
+    assert [(c.model, c.fraction, c.seed) for c in cells] == [("fv", 0.1, 0)]
+    with pytest.raises(scaling_grid.ConfigError, match=r"fraction\(s\) 0.05 not in the grid"):
+        scaling_grid.plan(scales, ["imagenette"], fractions=[0.05])
+    with pytest.raises(scaling_grid.ConfigError, match="unknown scale"):
+        scaling_grid.plan(scales, ["mnist"])
+    with pytest.raises(scaling_grid.ConfigError, match="unknown preset 'tiny'"):
+        scaling_grid.load_grid(preset="tiny")
+    assert scaling_grid.main(["--scales", "imagenette", "--fractions", "0.5"]) == 2
+
+
+def test_cnn_and_baseline_train_on_the_same_nested_subsets():
+    labels = np.repeat(np.arange(10), [963, 955, 993, 858, 941, 956, 961, 931, 951, 960])  # Imagenette's
+    source = SimpleNamespace(labels=labels, n_images=len(labels))
+    previous = None
+    for fraction in (0.1, 0.3, 1.0):
+        cnn = {"dataset": "imagenette", "train_fraction": fraction, "subset_seed": 1}
+        fv = {"train_fraction": fraction, "subset_seed": 1, "holdout_fraction": 0.1, "seed": 0}
+        cnn_idx = inputs.train_subset(cnn, labels)
+        fv_idx, held = baseline._train_indices(fv, source)
+        cnn_idx = np.arange(len(labels)) if cnn_idx is None else cnn_idx
+        np.testing.assert_array_equal(cnn_idx, fv_idx)
+        assert set(held) <= set(fv_idx)
+        if previous is not None:
+            assert set(previous) <= set(cnn_idx)
+        previous = cnn_idx
+
+
+# ---- the table and figure, from records only ----------------------------------------------------------
+
+
+def _fake_cell(runs, stamp, kind, fraction, seed, top1, n_train):
+    """A finished fake record of one cell, with the training-set size where the real ones keep it."""
+    extra = {"train_fraction": fraction, "subset_seed": seed}
+    if kind == "cnn":
+        config = cnn_config("cifar10", arch="cifar_convnet", num_classes=10, **extra)
+        run = make_run(runs, stamp, config, cnn_eval(top1, top1 / 5, 100, "cifar10", "cifar_convnet"))
+        train = {"n_images": n_train, "n_classes": 10}  # the trainer lists the subset it trained on
+    else:
+        result = baseline_eval(top1, top1 / 4, 100, "cifar10")
+        result["train_subset"] = {"fraction": fraction, "seed": seed, "n_images": n_train}
+        run = make_run(runs, stamp, baseline_config("cifar10", **extra), result)
+        train = {"n_images": 50000, "n_classes": 10}  # the baseline lists the split it encoded
+    prov = records.read_json(run / "provenance.json")
+    prov["dataset"]["train"] = train
+    records.write_json_atomic(run / "provenance.json", prov)
+    return run.name
+
+
+@pytest.fixture()
+def fake_grid(tmp_path):
+    runs = tmp_path / "runs"
+    ids = [_fake_cell(runs, "20250101T000000Z", "cnn", 0.01, 0, 70.0, 500),
+           _fake_cell(runs, "20250101T000100Z", "cnn", 0.01, 1, 74.0, 500),
+           _fake_cell(runs, "20250101T000200Z", "cnn", 1.0, 0, 20.0, 50000),
+           _fake_cell(runs, "20250101T000300Z", "fv", 0.01, 0, 60.0, 500),
+           _fake_cell(runs, "20250101T000400Z", "fv", 1.0, 0, 30.0, 50000)]
+    return runs, tmp_path / "results", ids
+
+
+def test_summary_groups_seeds_and_regenerates_from_the_copies_alone(fake_grid):
+    runs, results, ids = fake_grid
+    written = scaling.generate(runs, results, ids)
+    out = results / "scaling"
+    assert {p.name for p in written} == {"summary.csv", "summary.md", "scaling.png", "scaling.pdf"}
+    frame = pd.read_csv(out / "summary.csv")
+    assert list(frame.columns) == list(scaling.COLUMNS)
+    small = frame[(frame["kind"] == "cnn") & (frame["train_fraction"] == 0.01)].iloc[0]
+    assert (small["n_seeds"], small["seeds"], small["train_images_per_class"]) == (2, "0 1", 50.0)
+    assert small["top1_err_pct_mean"] == pytest.approx(72.0)
+    assert small["top1_err_pct_std"] == pytest.approx(np.std([70.0, 74.0], ddof=1))
+    assert frame[frame["n_seeds"] == 1]["top1_err_pct_std"].isna().all()
+    assert frame["kind"].tolist() == ["cnn", "handcrafted", "cnn", "handcrafted"]  # by fraction, CNN first
+    text = (out / "summary.md").read_text()
+    assert "| 0.01 | 50 | 72.00 ± 2.83 (2) | 60.00 |" in text and "different task" in text
+    assert sorted(p.name for p in (out / "records").iterdir()) == sorted(ids)
+
+    shutil.rmtree(runs)  # a fresh clone: only the copies are left
+    before = (out / "summary.csv").read_text()
+    scaling.generate(runs, results)
+    assert (out / "summary.csv").read_text() == before
+
+
+def test_summary_refuses_two_runs_of_one_cell_and_missing_runs(fake_grid):
+    runs, results, ids = fake_grid
+    again = _fake_cell(runs, "20250102T000000Z", "cnn", 0.01, 1, 71.0, 500)
+    with pytest.raises(scaling.RecordError, match="same cell"):
+        scaling.generate(runs, results, ids + [again])
+    with pytest.raises(scaling.RecordError, match="no data-scaling runs to cite"):
+        scaling.generate(runs, results)
+    assert scaling.main(["--runs-dir", str(runs), "--results-dir", str(results), "--run-ids", "nope"]) == 2
+    assert not (results / "scaling").exists()  # a failed generation leaves nothing behind
+
+
+def test_figure_marks_the_published_ilsvrc_pair(fake_grid):
+    runs, results, ids = fake_grid
+    scaling.generate(runs, results, ids)
+    frame = pd.read_csv(results / "scaling" / "summary.csv")
+    fig = scaling.scaling_figure(frame, scaling.published.load(results))
+    top1, top5 = fig.axes[:2]
+    labels = [t.get_text() for t in fig.legends[0].get_texts()]
+    assert sum("ILSVRC-2012" in label and "different task" in label for label in labels) == 2
+    assert top1.get_xscale() == "log" and top5.get_xscale() == "log"
+    stars = [line.get_ydata()[0] for line in top5.get_lines() if line.get_marker() == "*"]
+    assert sorted(stars) == [18.2, 26.2]
+
+
+# ---- a miniature grid, end to end ------------------------------------------------------------------
+
+
+GRID = """
+def get_config():
+    return {{"scales": {{"folder-tiny": {{"cnn": "{cnn}", "fv": "{fv}", "fractions": [0.5, 1.0],
+                                          "seeds": [1, 1], "max_epochs": 100}}}}}}
+"""
+CNN = """
+from experiments.common import base_config
+def get_config():
+    c = base_config()
+    c.update(experiment="tiny_scaling_cnn", dataset="folder:{data}", num_classes=3, arch="cifar_convnet",
+             image_size=24, resize=32, init="he", epochs=2, batch_size=4, eval_batch_size=24, lr=0.001,
+             precision="float32", strategy="one_device", checkpoint_every_steps=0, cache=False,
+             eval_ten_crop=False)
+    return c
+"""
+FV = """
+from experiments.fv_common import fv_base_config
+def get_config():
+    c = fv_base_config()
+    c.update(experiment="tiny_scaling_fv", dataset="folder:{data}", sift_bin_sizes=[4], pca_dim=8,
+             gmm_components=2, gmm_iterations=5, gmm_images=24, gmm_samples=2000, svm_epochs=2,
+             svm_alphas=[1e-4, 1e-2], cache_dir="{cache}", cache_shard_size=100, workers=1, progress=False)
+    return c
+"""
+
+
+def test_miniature_grid_runs_both_models_then_skips_them(tmp_path, runs_dir, capsys):
+    data = make_image_folder(tmp_path / "data" / "tiny")
+    files = {"cnn": CNN.format(data=data), "fv": FV.format(data=data, cache=tmp_path / "fv")}
+    for name, text in files.items():
+        (tmp_path / f"tiny_{name}.py").write_text(textwrap.dedent(text))
+    grid = tmp_path / "tiny_scaling.py"
+    grid.write_text(GRID.format(cnn=tmp_path / "tiny_cnn.py", fv=tmp_path / "tiny_fv.py"))
+    results = tmp_path / "results"
+    args = ["--config", str(grid), "--results-dir", str(results)]
+    # An interrupted run of one cell (its folder and config, nothing trained yet) is picked up again.
+    half = scaling_grid.plan(scaling_grid.load_grid(grid)[0], fractions=[0.5], models=["cnn"])[0]
+    interrupted = records.new_run_dir(half.config["experiment"], half.config)
+
+    assert scaling_grid.main(args) == 0
+    assert f"resuming {interrupted.name}" in capsys.readouterr().out and records.is_done(interrupted)
+    frame = pd.read_csv(results / "scaling" / "summary.csv")
+    assert sorted(zip(frame["kind"], frame["train_fraction"], frame["train_images_per_class"])) == [
+        ("cnn", 0.5, 4.0), ("cnn", 1.0, 8.0), ("handcrafted", 0.5, 4.0), ("handcrafted", 1.0, 8.0)]
+    assert (results / "scaling" / "figures" / "scaling.png").stat().st_size > 1000
+    runs = {json.loads((p / "config.json").read_text())["train_fraction"]: p
+            for p in runs_dir.iterdir() if "tiny_scaling_cnn" in p.name}
+    # At half the images: twice the epochs, validated every second epoch (and at the last).
+    rows = records.read_metrics(runs[0.5])
+    assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
+    assert [bool(r["val_top1_err_pct"]) for r in rows] == [False, True, False, True]
+    # Both models record the same subset of the same images.
+    cnn_subset = records.read_json(runs[0.5] / "provenance.json")["dataset"]["subset"]["indices_sha256"]
+    fv_run = next(p for p in runs_dir.iterdir() if "tiny_scaling_fv" in p.name
+                  and records.read_json(p / "config.json")["train_fraction"] == 0.5)
+    assert records.read_json(fv_run / "eval.json")["train_subset"]["sha256"] == cnn_subset
+
+    capsys.readouterr()
+    n_runs = len(list(runs_dir.iterdir()))
+    assert scaling_grid.main(args) == 0
+    assert "4 finished, 0 to run" in capsys.readouterr().out
+    assert len(list(runs_dir.iterdir())) == n_runs
+
+
+def test_results_notebook_shows_the_scaling_summary(fake_grid):
+    import nbformat
+
+    from reporting import notebooks
+
+    runs, results, ids = fake_grid
+    scaling.generate(runs, results, ids)
+    out = notebooks.execute(notebooks.NOTEBOOK_DIR / "01_results.ipynb", results / "nb.ipynb",
+                            notebooks.kernel_env(runs, results, None))
+    last = nbformat.read(out, as_version=4).cells[-1]
+    assert "scaling_report.scaling_figure" in last.source
+    assert any("image/png" in o.get("data", {}) for o in last.outputs)
+    assert "top1_err_pct_mean" in json.dumps(last.outputs)
