@@ -78,6 +78,16 @@ def apply_overrides(config: dict, overrides: Iterable[str]) -> dict:
     return config
 
 
+def repo_relative(path: str | Path) -> str:
+    """`path` relative to the repository when inside it, so the config (and its hash,
+    which names and finds run folders) does not depend on how the path was typed."""
+    resolved = Path(path).resolve()
+    try:
+        return str(resolved.relative_to(Path(__file__).resolve().parent.parent))
+    except ValueError:
+        return str(resolved)
+
+
 def load_config(path: str | Path, overrides: Iterable[str] = ()) -> dict:
     """Loads `get_config()` from a config file and applies overrides.
 
@@ -87,7 +97,7 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> dict:
 
     Returns:
       The resolved config as a plain, JSON-serialisable dict. The key `config_file`
-      records where it came from.
+      records where it came from (relative to the repository).
 
     Raises:
       ConfigError: missing file, unknown key or a value of the wrong type.
@@ -97,7 +107,7 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> dict:
     if not isinstance(config, dict):
         raise ConfigError(f"{path}: get_config() must return a dict, got {type(config).__name__}")
     config = apply_overrides(config, overrides)
-    config["config_file"] = str(path)
+    config["config_file"] = repo_relative(path)
     try:
         json.dumps(config)
     except TypeError as err:

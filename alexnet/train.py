@@ -27,7 +27,7 @@ from pathlib import Path
 
 
 from alexnet import records
-from alexnet.config import ConfigError, _check_type, load_config
+from alexnet.config import ConfigError, _check_type, load_config, repo_relative
 from experiments.common import base_config, optional_config
 
 CHOICES = {
@@ -69,25 +69,13 @@ def validate(config: dict) -> dict:
     return config
 
 
-def _portable_path(path: str) -> str:
-    """The config file relative to the repository, so the config hash (and thus
-    resume) does not depend on how the path was typed."""
-    p = Path(path).resolve()
-    try:
-        return str(p.relative_to(records.REPO_ROOT))
-    except ValueError:
-        return str(p)
-
-
 def resolve_config(path: str | Path, overrides=()) -> dict:
     """Loads an experiment file with `key=value` overrides and checks it (ConfigError).
 
     The result is what `run` records and hashes, so drivers that look for a
     finished run (`records.find_finished`) should use this too.
     """
-    config = load_config(path, overrides)
-    config["config_file"] = _portable_path(config["config_file"])
-    return validate(config)
+    return validate(load_config(path, overrides))
 
 
 def experiment_name(config: dict) -> str:
@@ -137,7 +125,7 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
     """
     config = validate(dict(config))
     if config.get("config_file"):
-        config["config_file"] = _portable_path(config["config_file"])
+        config["config_file"] = repo_relative(config["config_file"])
     # TensorFlow comes in only now, so a bad config fails fast.
     from alexnet import distribute, fit, inputs, loop
     strategy = distribute.make_strategy(config)

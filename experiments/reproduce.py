@@ -45,30 +45,23 @@ def check_imagenet_ready(cnn_config: dict) -> None:
             f"{err}. The ILSVRC-2012 run needs ILSVRC2012_img_train.tar and ILSVRC2012_img_val.tar "
             "prepared once with `python -m alexnet.data.imagenet prepare` (README: 'ILSVRC-2012')") from None
     import tensorflow as tf
-    if not tf.config.list_physical_devices("GPU") and not cnn_config.get("allow_cpu", False):
+    if not tf.config.list_physical_devices("GPU"):
         raise ConfigError("the ILSVRC-2012 run needs at least one GPU (90 epochs of 1.28M images); "
                           "none is visible to TensorFlow. Install the GPU extra: "
                           "pip install -r requirements-gpu.txt")
 
 
-def train_cnn(config: dict) -> Path:
-    """Trains (or resumes, or skips when done) the CNN run of this config."""
-    from alexnet import train
+def run_once(config: dict, runner, what: str) -> Path:
+    """Runs `runner(config)` unless a finished run of this exact config exists.
+
+    An unfinished run of the config is resumed by the runner itself (the trainer
+    from its last checkpoint, the baseline from its cached Fisher vectors).
+    """
     done = records.find_finished(config["experiment"], config)
     if done is not None:
-        print(f"CNN already trained: {done}")
+        print(f"{what} already done: {done}")
         return done
-    return train.run(config)
-
-
-def run_baseline(config: dict) -> Path:
-    """Runs (or resumes, or skips when done) the Fisher-vector baseline of this config."""
-    from baselines import run as baseline
-    done = records.find_finished(config["experiment"], config)
-    if done is not None:
-        print(f"baseline already run: {done}")
-        return done
-    return baseline.run(config)
+    return runner(config)
 
 
 def write_results(run_dirs: list[Path], scale: str) -> None:
@@ -85,19 +78,17 @@ def write_results(run_dirs: list[Path], scale: str) -> None:
 def reproduce(scale: str, overrides: list[str]) -> list[Path]:
     """Runs both models of one scale and writes its results; returns the run folders."""
     from alexnet import train
+    from baselines import run as baseline
     cnn_file, fv_file = SCALES[scale]
-    cnn_config = load_config(EXPERIMENTS / cnn_file, overrides)
-    cnn_config["config_file"] = train._portable_path(cnn_config["config_file"])
-    cnn_config = train.validate(cnn_config)
+    cnn_config = train.resolve_config(EXPERIMENTS / cnn_file, overrides)
     fv_config = load_config(EXPERIMENTS / fv_file)
-    fv_config["config_file"] = train._portable_path(fv_config["config_file"])
     if scale == "imagenet2012":
         check_imagenet_ready(cnn_config)
     start = time.time()
     _banner(f"1/3 {scale}: {cnn_config['arch']} ({cnn_file})")
-    cnn_run = train_cnn(cnn_config)
+    cnn_run = run_once(cnn_config, train.run, "CNN training")
     _banner(f"2/3 {scale}: dense SIFT + Fisher vectors + linear SVM ({fv_file})")
-    fv_run = run_baseline(fv_config)
+    fv_run = run_once(fv_config, baseline.run, "baseline")
     _banner(f"3/3 {scale}: tables and figures")
     write_results([cnn_run, fv_run], scale)
     print(f"\n{scale} reproduced in {(time.time() - start) / 60:.1f} min; see results/{scale}/summary.md")
@@ -111,7 +102,7 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     try:
         reproduce(args.scale, args.overrides)
-    except ConfigError as err:
+    except (ConfigError, ValueError) as err:  # also DataError and reporting's RecordError
         print(f"error: {err}", file=sys.stderr)
         return 2
     return 0

@@ -72,7 +72,6 @@ def cnn_config(config_file: str, fraction: float, seed: int, max_epochs: int) ->
     from alexnet import train
 
     config = load_config(_config_file(config_file))
-    config["config_file"] = train._portable_path(config["config_file"])
     if fraction < 1.0:
         base = config["epochs"]
         epochs = scaled_epochs(base, fraction, max_epochs)
@@ -87,7 +86,6 @@ def fv_config(config_file: str, fraction: float, seed: int) -> dict:
     from baselines import run as baseline
 
     config = load_config(_config_file(config_file))
-    config["config_file"] = train._portable_path(config["config_file"])
     if fraction < 1.0:
         config.update(train_fraction=fraction, subset_seed=seed)
     return baseline.validate(config)

@@ -1,14 +1,14 @@
 """Training speed: is the input pipeline or the network the bottleneck?
 
     python -m scripts.bench_train [--arch alexnet2012] [--steps 8] [--batch-size 128]
-        [--precisions float32,mixed_bfloat16] [--inputs synthetic,imagenette] [--jit]
+        [--precisions float32,mixed_bfloat16] [--inputs synthetic,real] [--jit]
 
 For each precision, times the trainer's own training step (loop.Trainer, the
 code `alexnet.train` runs) on
   * synthetic input: one batch kept in memory and fed again and again, so the
     step costs compute only;
-  * real input: the Imagenette training pipeline (decode, crop, flip, colour
-    noise) feeding the step as in training;
+  * real input: the experiment's training pipeline (Imagenette for AlexNet:
+    decode, crop, flip, colour noise) feeding the step as in training;
   * the real pipeline alone, no training, to show what it can deliver.
 If real input reaches ~90% or more of the synthetic speed, the step is compute
 bound; otherwise the input pipeline holds training back.
@@ -25,7 +25,9 @@ from alexnet import distribute, inputs, loop
 from alexnet.config import load_config
 from alexnet.records import REPO_ROOT, hardware, hardware_summary
 
-CONFIG = REPO_ROOT / "experiments" / "imagenette_alexnet.py"
+# The experiment whose settings (image size, dataset, batch) each network is benchmarked with.
+CONFIGS = {"alexnet2012": "imagenette_alexnet.py", "alexnet2014": "imagenette_alexnet.py",
+           "cifar_convnet": "cifar10_convnet.py"}
 
 
 def _time_steps(trainer: loop.Trainer, dataset: tf.data.Dataset, steps: int, warmup: int) -> float:
@@ -51,14 +53,14 @@ def _time_pipeline(dataset: tf.data.Dataset, steps: int, warmup: int) -> float:
 
 
 def bench(arch: str = "alexnet2012", precisions=("float32", "mixed_bfloat16"),
-          input_kinds=("synthetic", "imagenette"), batch_size: int = 128, steps: int = 8,
+          input_kinds=("synthetic", "real"), batch_size: int = 128, steps: int = 8,
           warmup: int = 3, jit_compile: bool = False, data_dir: str | None = None) -> list[dict]:
     """Measures training images/s; returns one row per (precision, input).
 
     Args:
-      arch: the network (experiments/imagenette_alexnet.py supplies the rest).
+      arch: the network; its experiment (CONFIGS) supplies the rest.
       precisions: dtype policies to compare.
-      input_kinds: 'synthetic' and/or a dataset name ('imagenette').
+      input_kinds: 'synthetic' and/or 'real' (the experiment's dataset).
       batch_size: global batch.
       steps, warmup: timed and untimed steps per measurement.
       jit_compile: XLA for the forward and backward pass.
@@ -69,8 +71,9 @@ def bench(arch: str = "alexnet2012", precisions=("float32", "mixed_bfloat16"),
     """
     rows = []
     for precision in precisions:
-        config = load_config(CONFIG, [f"arch={arch!r}", f"precision={precision!r}", f"batch_size={batch_size}",
-                                      f"jit_compile={jit_compile}", "strategy='one_device'"])
+        config = load_config(REPO_ROOT / "experiments" / CONFIGS[arch],
+                             [f"arch={arch!r}", f"precision={precision!r}", f"batch_size={batch_size}",
+                              f"jit_compile={jit_compile}", "strategy='one_device'"])
         config["data_dir"] = data_dir
         trainer = loop.Trainer(config, distribute.make_strategy(config))
         synthetic_rate = None
@@ -80,14 +83,14 @@ def bench(arch: str = "alexnet2012", precisions=("float32", "mixed_bfloat16"),
                 labels = tf.random.uniform([trainer.per_replica_batch], 0, config["num_classes"], tf.int32)
                 dataset = tf.data.Dataset.from_tensors((images, labels)).repeat()
             else:
-                source = inputs.make_sources({**config, "dataset": kind})[0]
+                source = inputs.make_sources(config)[0]
                 stats = inputs.colour_stats(config, source)
-                dataset = inputs.train_dataset({**config, "dataset": kind}, source, trainer.per_replica_batch,
-                                               0, stats).repeat()
+                dataset = inputs.train_dataset(config, source, trainer.per_replica_batch, 0, stats).repeat()
                 seconds = _time_pipeline(dataset, steps, warmup)
-                rows.append(_row(arch, precision, f"{kind} pipeline only", batch_size, seconds, None))
+                rows.append(_row(arch, precision, f"{config['dataset']} pipeline only", batch_size, seconds, None))
             seconds = _time_steps(trainer, dataset, steps, warmup)
-            row = _row(arch, precision, kind, batch_size, seconds, synthetic_rate)
+            label = config["dataset"] if kind == "real" else kind
+            row = _row(arch, precision, label, batch_size, seconds, synthetic_rate)
             synthetic_rate = synthetic_rate or (row["images_per_s"] if kind == "synthetic" else None)
             rows.append(row)
     return rows
@@ -112,7 +115,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench_train", description=__doc__.split("\n")[0])
     parser.add_argument("--arch", default="alexnet2012")
     parser.add_argument("--precisions", default="float32,mixed_bfloat16")
-    parser.add_argument("--inputs", default="synthetic,imagenette")
+    parser.add_argument("--inputs", default="synthetic,real", help="synthetic and/or real (the experiment's data)")
     parser.add_argument("--batch-size", type=int, default=128)
     parser.add_argument("--steps", type=int, default=8)
     parser.add_argument("--warmup", type=int, default=3)

@@ -1,0 +1,33 @@
+"""The per-scale driver: what it refuses, and that it reuses finished runs."""
+
+from pathlib import Path
+
+from alexnet import records
+from experiments import reproduce
+
+
+def test_imagenet_without_archives_names_what_it_needs(tmp_path, monkeypatch, capsys, runs_dir):
+    monkeypatch.setenv("DATA_DIR", str(tmp_path))
+    assert reproduce.main(["imagenet2012"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: ")
+    assert "ILSVRC2012_img_val.tar" in err[0] and "alexnet.data.imagenet prepare" in err[0]
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())  # nothing started
+
+
+def test_a_finished_run_is_reused_not_repeated(runs_dir):
+    config = {"experiment": "fv_demo", "seed": 1}
+    run_dir = records.new_run_dir("fv_demo", config)
+    records.mark_done(run_dir)
+    calls = []
+    assert reproduce.run_once(config, calls.append, "baseline") == run_dir
+    assert calls == []
+    other = {"experiment": "fv_demo", "seed": 2}
+    reproduce.run_once(other, lambda c: calls.append(c) or Path("new"), "baseline")
+    assert calls == [other]
+
+
+def test_unknown_override_is_one_line(capsys, runs_dir):
+    assert reproduce.main(["cifar10", "learning_rate=0.1"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: ") and "learning_rate" in err and "\n" not in err
