@@ -5,15 +5,23 @@ This is the classifier of Sánchez & Perronnin 2011 and Perronnin et al. 2012
 a binary hinge-loss linear SVM per class, one-vs-rest, learned by stochastic
 gradient descent because the vectors of ImageNet do not fit in memory. Here it
 is scikit-learn's SGDClassifier (hinge loss, L2 penalty alpha = 1 / (C · n),
-Bottou's 'optimal' step size) fed one shard at a time by `partial_fit`, so
-memory holds one shard of vectors and the weights, at any scale. The classes'
-binary problems run in parallel threads (`n_jobs`).
+Bottou's 'optimal' step size) fed by `partial_fit` with random batches of
+`cache_shard_size` images drawn from all shards, so memory holds one batch of
+vectors and the weights, at any scale. The classes' binary problems run in
+parallel threads (`n_jobs`).
 
 The regularisation is chosen on a held-out part of the training split: a
 class-balanced `holdout_fraction` of the training images (data.balanced_subset)
-is left out, one model per candidate alpha is trained on the rest in the same
-passes over the shards, and the alpha with the lowest held-out top-1 error
-wins. The winner is then retrained on all training images (`refit`).
+is left out, one model per candidate alpha is trained on the rest (or, with
+`select_fraction` < 1, on a class-balanced part of the rest, which makes the
+search on ILSVRC affordable) in the same passes over the shards, and the alpha
+with the lowest held-out top-1 error wins. What is chosen is C = 1 / (alpha n):
+the final model is retrained on all training images (`refit`) with
+alpha scaled by n_search / n_all, so that C stays the chosen one.
+
+What SGD costs against an exact solver: on Imagenette's cached vectors (K=256)
+this gave 16.9% top-1 error, libsvm on the precomputed linear kernel
+16.4-16.7% for C in 1..30 (but that needs the n x n kernel in memory).
 
 Departures: Perronnin et al. 2012 rebalance positives and negatives per class
 and use early stopping on the held-out set; we use a fixed number of epochs
@@ -38,6 +46,7 @@ class ClassifierSettings:
     alphas: tuple = (1e-5, 3e-5, 1e-4, 3e-4)
     epochs: int = 10
     holdout_fraction: float = 0.1
+    select_fraction: float = 1.0
     average: bool = False
     refit: bool = True
     seed: int = 0
@@ -46,7 +55,8 @@ class ClassifierSettings:
     @classmethod
     def from_config(cls, config: dict, n_jobs: int) -> "ClassifierSettings":
         return cls(alphas=tuple(float(a) for a in config["svm_alphas"]), epochs=int(config["svm_epochs"]),
-                   holdout_fraction=float(config["holdout_fraction"]), average=bool(config["svm_average"]),
+                   holdout_fraction=float(config["holdout_fraction"]),
+                   select_fraction=float(config["svm_select_fraction"]), average=bool(config["svm_average"]),
                    refit=bool(config["svm_refit"]), seed=int(config["seed"]), n_jobs=n_jobs)
 
 
@@ -124,22 +134,28 @@ def decision_scores(models: list, cache, indices: np.ndarray | None) -> tuple[li
 
 def select_and_train(cache, train_indices: np.ndarray, n_classes: int, settings: ClassifierSettings,
                      holdout_indices: np.ndarray) -> tuple[object, list[dict]]:
-    """Chooses alpha on the held-out images, then trains the final model.
+    """Chooses C on the held-out images, then trains the final model.
 
     Args:
       cache: the training split's SplitCache.
       train_indices: sorted source indices of all training images in use.
       n_classes: number of classes.
       settings: the candidate alphas and training options.
-      holdout_indices: sorted subset of `train_indices` used to choose alpha.
+      holdout_indices: sorted subset of `train_indices` used to choose C.
 
     Returns:
-      (final model, one dict per alpha: alpha, C, holdout top-1/top-5 error).
+      (final model, one dict per candidate: alpha, C, held-out top-1/top-5
+      error, and whether it was chosen; the final alpha is in the chosen row's
+      'final_alpha').
     """
     fit_indices = np.setdiff1d(train_indices, holdout_indices)
+    if settings.select_fraction < 1.0 and len(fit_indices):
+        from alexnet.data import balanced_subset
+        labels = cache.labels()[fit_indices]
+        fit_indices = fit_indices[balanced_subset(labels, settings.select_fraction, settings.seed)]
     if len(settings.alphas) == 1 or len(holdout_indices) == 0:
         selection = [{"alpha": a, "C": 1.0 / (a * len(train_indices))} for a in settings.alphas]
-        best = settings.alphas[0]
+        best, n_search = settings.alphas[0], len(train_indices)
     else:
         models = train(cache, fit_indices, n_classes, settings.alphas, settings)
         scores, y, _ = decision_scores(models, cache, holdout_indices)
@@ -147,16 +163,18 @@ def select_and_train(cache, train_indices: np.ndarray, n_classes: int, settings:
                       "holdout_top1_err_pct": topk_error_pct(s, y, 1),
                       "holdout_top5_err_pct": topk_error_pct(s, y, 5)} for a, s in zip(settings.alphas, scores)]
         # Lowest held-out top-1 error; ties go to the larger alpha (smoother model).
-        best_row = min(reversed(selection), key=lambda r: r["holdout_top1_err_pct"])
-        best = best_row["alpha"]
+        best = min(reversed(selection), key=lambda r: r["holdout_top1_err_pct"])["alpha"]
+        n_search = len(fit_indices)
         if best in (min(settings.alphas), max(settings.alphas)):
             log.warning("the chosen SVM penalty alpha=%g is at the edge of svm_alphas %s; "
                         "consider extending the grid", best, list(settings.alphas))
         if not settings.refit:
-            return models[settings.alphas.index(best)], _mark(selection, best)
-    final = train(cache, train_indices, n_classes, [best], settings)[0]
-    return final, _mark(selection, best)
+            return models[settings.alphas.index(best)], _mark(selection, best, best)
+    final_alpha = best * n_search / len(train_indices)  # the same C = 1 / (alpha n) on all images
+    final = train(cache, train_indices, n_classes, [final_alpha], settings)[0]
+    return final, _mark(selection, best, final_alpha)
 
 
-def _mark(selection: list[dict], best: float) -> list[dict]:
-    return [{**row, "chosen": row["alpha"] == best} for row in selection]
+def _mark(selection: list[dict], best: float, final_alpha: float) -> list[dict]:
+    return [{**row, "chosen": row["alpha"] == best, **({"final_alpha": final_alpha} if row["alpha"] == best else {})}
+            for row in selection]

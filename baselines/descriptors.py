@@ -36,7 +36,13 @@ from dataclasses import dataclass
 
 import cv2
 import numpy as np
-from cyvlfeat.sift import dsift
+
+try:
+    from cyvlfeat.sift import dsift
+except ImportError as err:  # the one dependency that needs a C library first
+    raise ImportError("cyvlfeat is not installed: install VLFeat (apt-get install libvlfeat-dev, or "
+                      "conda install -c conda-forge vlfeat), then "
+                      "pip install --no-build-isolation -r requirements-vlfeat.txt") from err
 
 # vl_phow's defaults: the SIFT magnification factor relating bin size to the
 # smoothing scale, and the contrast under which a descriptor is zeroed.

@@ -1,20 +1,18 @@
 """The image encoder: descriptors -> PCA -> GMM -> improved Fisher vector.
 
-Fitting (PCA to `pca_dim`, then a diagonal GMM of `gmm_components` Gaussians)
-uses a sample of descriptors from a sample of training images, as Sánchez &
-Perronnin 2011 and the VGG entries did (about 1M descriptors there; a few
-hundred thousand suffice for 10 classes): scikit-learn's PCA, then EM in
-float32 BLAS (baselines.gmm, which says why not scikit-learn's). Each
-descriptor type ("channel": SIFT, colour) gets its own
-PCA, GMM and Fisher-vector block, and the blocks are concatenated.
+Fitting (PCA to `pca_dim`, without whitening, then a diagonal GMM of
+`gmm_components` Gaussians) uses `gmm_samples` descriptors drawn evenly from
+`gmm_images` random training images, as Sánchez & Perronnin 2011 and the VGG
+entries did (about 1M descriptors there; 200k for 10 classes here):
+scikit-learn's PCA, then EM in float32 BLAS (baselines.gmm says why not
+scikit-learn's GaussianMixture). Each descriptor type ("channel": SIFT,
+colour) gets its own PCA, GMM and Fisher-vector block, and the blocks are
+concatenated.
 
-Departures:
-* Sánchez & Perronnin 2011 late-fused SIFT and colour (one classifier per
-  channel, scores averaged); concatenating separately normalised blocks and
-  training one linear classifier is equivalent to summing the two linear
-  kernels, i.e. early fusion with equal weights.
-* PCA is not followed by whitening, as in Sánchez & Perronnin 2011; the
-  diagonal GMM absorbs the per-dimension scale.
+Departure: Sánchez & Perronnin 2011 late-fused SIFT and colour (one classifier
+per channel, scores averaged); concatenating separately normalised blocks and
+training one linear classifier sums the two linear kernels instead, i.e. early
+fusion with equal weights.
 """
 
 from __future__ import annotations

@@ -1,17 +1,19 @@
 """Diagonal-covariance GMM fitted by EM in float32 BLAS.
 
-Why not a library: on 256k 64-dimensional descriptors with K = 256,
-scikit-learn's GaussianMixture (float64, k-means init) took 12 minutes and
-VLFeat's `vl_gmm` (per-point C loops) about 1 s per EM iteration on 100k,
-against a 15-minute budget for the whole Imagenette run. The E-step and M-step
-are the same two matrix products as Fisher-vector encoding
-(`fisher.DiagGmm.posteriors`, then q^T [x, x^2]), so EM here reuses them and
-runs ~10x faster. scikit-learn's KMeans still provides the initialisation.
+Why not a library: one EM iteration on 100k 64-dimensional descriptors with
+K = 256, on one core, took 2.1 s with scikit-learn's GaussianMixture (float64;
+the full fit on 200k descriptors, k-means init included, took 12 minutes
+here) and 1.5 s with VLFeat's `vl_gmm` (per-point C loops); this module takes
+0.24 s. The E-step and M-step are the same two matrix products as
+Fisher-vector encoding (`fisher.DiagGmm.posteriors`, then q^T [x, x^2]), so EM
+here reuses them. scikit-learn's KMeans provides the initialisation.
 
 Conventions follow VLFeat's `vl_gmm`, which the VGG pipelines used: the
-variances are floored at `floor_ratio` x the largest per-dimension data
-variance (VLFeat's default bound is 1e-4 of it), and a component that loses
-(almost) all its points is re-seeded at a random data point.
+variances have a lower bound (here `floor_ratio` = 1e-4 x the largest
+per-dimension data variance, so the bound follows the descriptors' scale),
+and a component that loses (almost) all its points is re-seeded at a random
+data point. The bound matters: SIFT's zeroed low-contrast patches are one
+point repeated thousands of times, whose component would otherwise collapse.
 """
 
 from __future__ import annotations
@@ -79,7 +81,7 @@ def fit_gmm(x: np.ndarray, n_components: int, max_iterations: int = 100, tol: fl
     floor = floor_ratio * float(x.var(axis=0).max())
     rng = np.random.default_rng(seed)
     gmm = _kmeans_init(x, n_components, seed, floor)
-    previous = -np.inf
+    previous, mean_ll, it = -np.inf, float("nan"), -1
     for it in range(max_iterations):
         s0, s1, s2, loglik = _statistics(gmm, x)
         mean_ll = loglik / n

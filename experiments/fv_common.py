@@ -36,7 +36,8 @@ def fv_base_config() -> dict:
         "svm_epochs": 10,              # SGD passes over the training vectors
         "svm_average": False,          # averaged SGD (Polyak) instead of the last iterate
         "svm_refit": True,             # retrain the chosen alpha on all training images
-        "holdout_fraction": 0.1,       # class-balanced part of train that chooses alpha
+        "holdout_fraction": 0.1,       # class-balanced part of train that chooses C
+        "svm_select_fraction": 1.0,    # < 1: the C search trains on this part of the rest
         # ---- system -------------------------------------------------------------------
         "seed": 0,                     # descriptor sample, GMM, hold-out split, SGD order
         "workers": 0,                  # extraction processes; 0: one per CPU core

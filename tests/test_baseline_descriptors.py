@@ -5,7 +5,8 @@ import pytest
 
 pytest.importorskip("cyvlfeat")
 
-from baselines.descriptors import DescriptorSettings, colour_statistics, dense_sift, describe, prepare_image  # noqa: E402
+from baselines.descriptors import (  # noqa: E402
+    DescriptorSettings, colour_statistics, dense_sift, describe, prepare_image)
 
 
 def _image(h=96, w=80, seed=0):

@@ -43,11 +43,9 @@ def _config(tiny_cifar, cache_dir, *overrides):
 
 @pytest.fixture(scope="module")
 def first_run(tiny_cifar, cache_dir, tmp_path_factory):
-    os.environ["RUNS_DIR"] = str(tmp_path_factory.mktemp("runs"))
-    try:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
         return fv_run.run(_config(tiny_cifar, cache_dir))
-    finally:
-        os.environ.pop("RUNS_DIR", None)
 
 
 def test_end_to_end_is_clearly_above_chance(first_run):
@@ -85,11 +83,17 @@ def test_subset_run_reuses_the_cached_vectors(first_run, tiny_cifar, cache_dir, 
     monkeypatch.setenv("RUNS_DIR", str(tmp_path / "runs"))
     shards = sorted(cache_dir.rglob("shard-*.npy"))
     stamps = [p.stat().st_mtime_ns for p in shards]
-    run_dir = fv_run.run(_config(tiny_cifar, cache_dir, "train_fraction=0.5", "subset_seed=1"))
+    run_dir = fv_run.run(_config(tiny_cifar, cache_dir, "train_fraction=0.5", "subset_seed=1",
+                                 "svm_select_fraction=0.5"))
     assert [p.stat().st_mtime_ns for p in sorted(cache_dir.rglob("shard-*.npy"))] == stamps
     result = json.loads((run_dir / "eval.json").read_text())
     assert result["timings"]["reused_cache"] is True
     assert result["train_subset"] == {**result["train_subset"], "fraction": 0.5, "seed": 1, "n_images": 250}
+    # The C search trained on half of the 22 non-held-out images per class; the
+    # final model keeps that C = 1 / (alpha n) on all 250 images.
+    chosen = next(row for row in result["svm_selection"] if row["chosen"])
+    assert chosen["final_alpha"] == pytest.approx(chosen["alpha"] * 110 / 250)
+    assert chosen["C"] == pytest.approx(1 / (chosen["alpha"] * 110))
     with np.load(run_dir / "train_subset.npz") as s:
         assert np.bincount(np.asarray(s["indices"]) // 50).tolist() == [25] * 10  # class-balanced
 
