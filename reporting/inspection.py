@@ -37,34 +37,7 @@ def load_model(record: Record):
         raise RecordError(f"run {record.run_id} has no checkpoints here ({record.path}); "
                           "filters and features need the run folder under $RUNS_DIR")
     from alexnet import evaluate
-    if hasattr(evaluate, "load_model"):
-        return evaluate.load_model(record.path)
-    return _restore_weights(record)
-
-
-def _restore_weights(record: Record):
-    """Rebuilds the network from its config and restores the newest checkpoint's weights.
-
-    A stand-in until `alexnet.evaluate.load_model(run_dir)` exists. It reads the
-    trainer's checkpoint layout (`loop.model_weights`) and fails loudly rather
-    than return random weights if that layout changes. The network is built in
-    float32 on one device: inspection needs neither mixed precision nor the
-    two-GPU placement, and the variables are the same either way.
-    """
-    import tensorflow as tf
-
-    from alexnet import loop
-    from alexnet import model as model_lib
-    cfg = record.config
-    checkpoint = tf.train.latest_checkpoint(str(record.path / "checkpoints"))
-    if not checkpoint:
-        raise RecordError(f"run {record.run_id}: {record.path / 'checkpoints'} holds no checkpoint")
-    model_lib.set_precision("float32")
-    net = model_lib.build_model(cfg["arch"], cfg["num_classes"], cfg["image_size"],
-                                dropout=cfg.get("dropout", 0.5), init=cfg.get("init", "paper"))
-    status = tf.train.Checkpoint(weights=loop.model_weights(net)).restore(checkpoint)
-    status.expect_partial().assert_existing_objects_matched()
-    return net
+    return evaluate.load_model(record.path)
 
 
 def conv1(net) -> tuple[np.ndarray, int]:
