@@ -6,6 +6,7 @@
 #   make reproduce-cifar10    the same comparison on CIFAR-10 (CPU-friendly)
 #   make reproduce-imagenet   the paper's ILSVRC-2012 run (GPUs and the archives)
 #   make reproduce-scaling    error against training images per class, both models
+#   make reproduce-baseline-ablation   what K, pyramid and colour add to the Fisher vectors
 #   make tables figures notebooks bench
 
 PYTHON ?= python3.11
@@ -18,7 +19,7 @@ export DATA_DIR RUNS_DIR
 export TF_CPP_MIN_LOG_LEVEL ?= 1
 
 .PHONY: install test test-all reproduce reproduce-cifar10 reproduce-imagenet \
-        reproduce-scaling tables figures notebooks bench clean-venv
+        reproduce-scaling reproduce-baseline-ablation tables figures notebooks bench clean-venv
 
 install: $(VENV)/.installed
 
@@ -48,6 +49,9 @@ reproduce-imagenet: install
 
 reproduce-scaling: install
 	$(PY) -m experiments.scaling
+
+reproduce-baseline-ablation: install
+	$(PY) -m experiments.baseline_ablation
 
 tables: install
 	$(PY) -m reporting.tables

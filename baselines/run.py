@@ -59,18 +59,27 @@ RULES = {
 }
 
 
+# Keys a config may add to fv_base_config(). Kept out of the base so that the
+# configs (and run-folder hashes) of runs without them stay as they were.
+OPTIONAL = {
+    # A side study's name (experiments/baseline_ablation.py). The per-scale summary
+    # tables skip its runs, so a variant never replaces the scale's baseline there.
+    "study": (lambda v: isinstance(v, str) and v != "", "a non-empty name"),
+}
+
+
 def validate(config: dict) -> dict:
     """Checks keys and values; raises ConfigError with one line naming the problem."""
     from experiments.fv_common import fv_base_config
 
     expected = set(fv_base_config())
-    present = set(config) - {"config_file"}
+    present = set(config) - {"config_file"} - set(OPTIONAL)
     if present - expected:
         raise ConfigError(f"unknown baseline config key(s): {', '.join(sorted(present - expected))}")
     if expected - present:
         raise ConfigError(f"baseline config lacks key(s): {', '.join(sorted(expected - present))} "
                           "(start from experiments.fv_common.fv_base_config())")
-    for key, (test, must) in RULES.items():
+    for key, (test, must) in [*RULES.items(), *((k, r) for k, r in OPTIONAL.items() if k in config)]:
         try:
             ok = test(config[key])
         except (TypeError, ValueError):

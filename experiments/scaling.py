@@ -66,8 +66,8 @@ def get_config() -> dict:
                 "cnn": "cifar10_convnet.py",
                 "fv": "fv_cifar10.py",
                 "fractions": [0.01, 0.03, 0.1, 0.3, 1.0],   # 50 ... 5,000 images per class
-                "seeds": [3, 3, 2, 1, 1],
-                "max_epochs": 400,
+                "seeds": [3, 2, 1, 1, 1],
+                "max_epochs": 200,
             },
             "imagenette": {
                 "cnn": "imagenette_alexnet.py",

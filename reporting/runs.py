@@ -105,6 +105,11 @@ class Record:
         except (TypeError, ValueError):
             return False
 
+    @property
+    def study(self) -> str | None:
+        """The side study the run belongs to (e.g. 'baseline_ablation'), else None."""
+        return self.config.get("study") or None
+
     def _eval_or_empty(self) -> dict:
         path = self.path / "eval.json"
         return _read_json(path) if path.exists() else {}
@@ -198,7 +203,7 @@ def cite(runs_dir: Path, results_dir: Path, run_ids: Iterable[str] = (),
     chosen: dict[tuple[str, str], Record] = {}
     for run_id in sorted(found):
         record = found[run_id]
-        if not record.is_subset:
+        if not record.is_subset and record.study is None:  # side studies have their own tables
             chosen[(record.scale, record.model)] = record
     for record in explicit:
         chosen[(record.scale, record.model)] = record

@@ -1,0 +1,99 @@
+"""The baseline ablation: variant configs, keeping variants out of the summary tables, its table."""
+
+import shutil
+
+import pandas as pd
+import pytest
+
+from alexnet import records
+from alexnet.config import ConfigError, load_config
+from baselines import run as fv_run
+from experiments import baseline_ablation
+from experiments.reproduce import EXPERIMENTS
+from reporting import ablation
+from reporting.runs import RecordError, cite
+from tests.reporting_fakes import baseline_config, baseline_eval, fake_scale, make_run
+
+DEFINITION = baseline_ablation.get_config()
+
+
+def test_the_tables_variant_is_exactly_the_tables_config():
+    # Same config, same hash: the driver reuses the summary tables' run instead of training a twin.
+    tables = baseline_ablation.variant_config(DEFINITION, "tables")
+    assert tables == fv_run.validate(load_config(EXPERIMENTS / "fv_imagenette.py"))
+    assert "study" not in tables
+
+
+@pytest.mark.parametrize("name,changes", [
+    ("k64", {"gmm_components": 64}),
+    ("pyramid", {"spatial_pyramid": True}),
+    ("colour", {"colour": True}),
+    ("pyramid_colour", {"spatial_pyramid": True, "colour": True}),
+])
+def test_variants_change_only_their_settings_and_carry_the_study_tag(name, changes):
+    base = baseline_ablation.variant_config(DEFINITION, "tables")
+    config = baseline_ablation.variant_config(DEFINITION, name)
+    differ = {k for k in config if config.get(k) != base.get(k)}
+    assert differ == set(changes) | {"study"}
+    assert all(config[k] == v for k, v in changes.items()) and config["study"] == "baseline_ablation"
+    assert records.config_hash(config) != records.config_hash(base)
+
+
+def test_study_key_is_optional_but_checked():
+    config = baseline_ablation.variant_config(DEFINITION, "tables")
+    assert fv_run.validate({**config, "study": "x"})["study"] == "x"
+    with pytest.raises(ConfigError, match="config key 'study' must be a non-empty name, got ''"):
+        fv_run.validate({**config, "study": ""})
+    with pytest.raises(ConfigError, match="unknown baseline config key.*: studdy"):
+        fv_run.validate({**config, "studdy": "x"})
+
+
+def _variant_run(runs, stamp, top1, top5, **changes):
+    config = baseline_config(gmm_components=256, spatial_pyramid=False, colour=False)
+    config.update(changes)
+    if changes:
+        config["study"] = "baseline_ablation"
+    result = baseline_eval(top1, top5, n_images=3925)
+    result["fv_dim"] = 2 * 64 * config["gmm_components"] * (4 if config["spatial_pyramid"] else 1)
+    return make_run(runs, stamp, config, result)
+
+
+def test_study_runs_never_replace_the_scale_baseline_in_the_summary_tables(tmp_path):
+    runs = tmp_path / "runs"
+    made = fake_scale(runs)
+    _variant_run(runs, "20300101T000000Z", 12.0, 1.0, spatial_pyramid=True)  # the newest baseline run
+    cited = cite(runs, tmp_path / "results")
+    assert [r.run_id for r in cited["imagenette"]] == [made["cnn"].name, made["baseline"].name]
+
+
+def test_table_reports_each_variant_against_the_tables_config(tmp_path):
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    ids = {"tables": _variant_run(runs, "20250101T000000Z", 17.0, 2.0).name,
+           "k64": _variant_run(runs, "20250102T000000Z", 19.5, 2.5, gmm_components=64).name,
+           "pyramid": _variant_run(runs, "20250103T000000Z", 15.25, 1.5, spatial_pyramid=True).name}
+    ablation.generate(runs, results, ids)
+    frame = pd.read_csv(results / "baseline_ablation" / "summary.csv")
+    assert list(frame["variant"]) == ["k64", "tables", "pyramid"]  # the definition's order
+    assert list(frame["d_top1_pct"]) == pytest.approx([2.5, 0.0, -1.75])
+    assert list(frame["d_top5_pct"]) == pytest.approx([0.5, 0.0, -0.5])
+    assert list(frame["fv_dim"]) == [8192, 32768, 131072]
+    markdown = (results / "baseline_ablation" / "summary.md").read_text()
+    assert "| pyramid | K=256 + spatial pyramid" in markdown and "| 15.25 | -1.75 |" in markdown
+
+    # From the committed copies alone, each matched to its variant by its settings.
+    before = (results / "baseline_ablation" / "summary.csv").read_text()
+    shutil.rmtree(runs)
+    assert ablation.main(["--runs-dir", str(runs), "--results-dir", str(results)]) == 0
+    assert (results / "baseline_ablation" / "summary.csv").read_text() == before
+
+
+def test_a_record_matching_no_variant_is_named(tmp_path):
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    odd = _variant_run(runs, "20250101T000000Z", 17.0, 2.0, gmm_components=128).name
+    with pytest.raises(RecordError, match=f"run {odd} matches no variant"):
+        ablation.variant_of(cite_one(runs, results, odd), DEFINITION)
+
+
+def cite_one(runs, results, run_id):
+    from reporting.runs import discover
+    return discover(runs, results)[run_id]
