@@ -56,6 +56,8 @@ RULES = {
     "max_pixels": (lambda v: v >= 0, "0 (no limit) or positive"),
     "workers": (lambda v: v >= 0, "0 (one per core) or positive"),
     "cache_dtype": (lambda v: v in ("float16", "int8"), "one of float16, int8"),
+    "svm_solver": (lambda v: v in ("auto", "sgd", "liblinear"), "one of auto, sgd, liblinear"),
+    "svm_exact_max_gb": (lambda v: v >= 0, "0 or more (GiB)"),
 }
 
 
@@ -192,7 +194,8 @@ def run(config: dict) -> Path:
     for row in selection:
         note(f"alpha {row['alpha']:.1e}: held-out top-1 {row.get('holdout_top1_err_pct', float('nan')):.2f}%"
              + (" (chosen)" if row["chosen"] else ""))
-    errs = _write_record(run_dir, config, cache, model, idx, held, selection, svm_s, start, val)
+    solver = "liblinear" if settings.exact(len(idx), cache["train"].fv_dim) else "sgd"  # of the final model
+    errs = _write_record(run_dir, config, cache, model, idx, held, selection, svm_s, start, val, solver)
     records.mark_done(run_dir)
     note(f"val top-1 {errs['val_top1_err_pct']:.2f}%  top-5 {errs['val_top5_err_pct']:.2f}%  "
          f"({time.time() - start:.0f} s)")
@@ -200,7 +203,7 @@ def run(config: dict) -> Path:
 
 
 def _write_record(run_dir: Path, config: dict, cache: dict, model, idx: np.ndarray, held: np.ndarray,
-                  selection: list[dict], svm_s: float, start: float, val) -> dict:
+                  selection: list[dict], svm_s: float, start: float, val, solver: str) -> dict:
     """Scores train and val, then writes predictions.npz, metrics.csv and eval.json."""
     (val_scores,), val_labels, val_idx = classifier.decision_scores([model], cache["val"], None)
     (tr_scores,), tr_labels, _ = classifier.decision_scores([model], cache["train"], idx)
@@ -232,6 +235,7 @@ def _write_record(run_dir: Path, config: dict, cache: dict, model, idx: np.ndarr
         "train_subset": {"fraction": float(config["train_fraction"]), "seed": int(config["subset_seed"]),
                          "n_images": int(len(idx)), "n_holdout": int(len(held)),
                          "sha256": hashlib.sha256(idx.tobytes()).hexdigest()[:16]},
+        "svm_solver": solver,
         "svm_selection": selection, "cache_key": cache["key"], "hardware": records.hardware()})
     return errs
 

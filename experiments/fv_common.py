@@ -33,6 +33,8 @@ def fv_base_config() -> dict:
         "power_normalise": True,       # signed square root before L2 ("improved" FV)
         # ---- classifier (baselines/classifier.py) ------------------------------------
         "svm_alphas": [1e-5, 3e-5, 1e-4, 3e-4],   # L2 penalties tried; alpha = 1 / (C · n)
+        "svm_solver": "auto",          # auto: exact (liblinear) when it fits svm_exact_max_gb, else SGD
+        "svm_exact_max_gb": 4.0,       # memory for liblinear's copy: 16 bytes per dimension and image
         "svm_epochs": 10,              # SGD passes over the training vectors
         "svm_average": False,          # averaged SGD (Polyak) instead of the last iterate
         "svm_refit": True,             # retrain the chosen alpha on all training images

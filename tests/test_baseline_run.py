@@ -71,6 +71,8 @@ def test_run_record_has_the_shared_format(first_run):
     assert float(rows[0]["val_top1_err_pct"]) == pytest.approx(
         json.loads((first_run / "eval.json").read_text())["centre"]["top1_err_pct"])
     assert float(rows[0]["train_top1_err_pct"]) >= 0.0
+    # 500 vectors of 2,048 dimensions fit in memory: solved exactly.
+    assert json.loads((first_run / "eval.json").read_text())["svm_solver"] == "liblinear"
     with np.load(first_run / "predictions.npz") as p:
         assert p["probs"].shape == (200, 10) and p["labels"].shape == (200,)
         np.testing.assert_array_equal(p["labels"], np.repeat(np.arange(10), 20))
@@ -129,6 +131,7 @@ def test_encoder_only_then_shard_fill_only_their_part(tiny_cifar, tmp_path, caps
     ("cache_dtype='float64'", "cache_dtype' must be one of float16, int8"),
     ("train_fraction=1.5", "train_fraction' must be in (0, 1]"),
     ("gmm_components=0", "gmm_components' must be positive"),
+    ("svm_solver='newton'", "svm_solver' must be one of auto, sgd, liblinear"),
     ("dataset='folder:/nonexistent/fv'", "/nonexistent/fv"),
 ])
 def test_bad_config_or_data_fails_with_one_line(override, message, capsys, tmp_path, monkeypatch):
