@@ -32,6 +32,7 @@ same outputs again.
 from __future__ import annotations
 
 import argparse
+import math
 import shutil
 from pathlib import Path
 
@@ -118,6 +119,38 @@ def _cell(row: pd.Series | None, k: str) -> str:
     return text + (f" ± {fmt_pct(row[f'{k}_err_pct_std'])} ({row['n_seeds']})" if row["n_seeds"] > 1 else "")
 
 
+def verdict(group: pd.DataFrame) -> str:
+    """One scale in words: who leads at each size measured, by how much, and where the curves cross.
+
+    The crossing is interpolated linearly in log(images per class) between the
+    two sizes where the lead changes hands; nothing is extrapolated.
+    """
+    wide = group.pivot_table(index="train_images_per_class", columns="kind", values="top1_err_pct_mean")
+    if not {"cnn", "handcrafted"} <= set(wide.columns):
+        return "Only one model has run at this scale so far."
+    wide = wide.dropna(subset=["cnn", "handcrafted"]).sort_index()
+    if wide.empty:
+        return "The two models have no training-set size in common yet."
+    gap = wide["cnn"] - wide["handcrafted"]  # > 0: the Fisher vectors lead
+    leads = [f"{'the Fisher vectors' if d > 0 else 'the CNN' if d < 0 else 'neither'} "
+             f"{'by ' + format(abs(d), '.1f') + ' points ' if d else ''}at {n:,.0f}"
+             for n, d in gap.items()]
+    text = "Top-1, lead per images per class: " + "; ".join(leads) + "."
+    crossings = []
+    for (n0, d0), (n1, d1) in zip(gap.items(), list(gap.items())[1:]):
+        if d0 * d1 < 0:
+            t = d0 / (d0 - d1)
+            at = math.exp(math.log(n0) + t * (math.log(n1) - math.log(n0)))
+            who = "the CNN" if d1 < 0 else "the Fisher vectors"
+            crossings.append(f"near {at:,.0f} images per class, where {who} takes the lead")
+    if crossings:
+        return text + " The curves cross " + " and ".join(crossings) + " (interpolated in log scale)."
+    leader = "the Fisher vectors lead" if gap.iloc[0] > 0 else "the CNN leads"
+    trend = "narrows" if abs(gap.iloc[-1]) < abs(gap.iloc[0]) else "widens"
+    return (text + f" The curves do not cross in the range measured: {leader} at every size, "
+            f"and the gap {trend} with more data." if len(gap) > 1 else text)
+
+
 def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
     """summary.md: per scale, one row per fraction with both models side by side."""
     text = ["# Data scaling: error against training images per class\n",
@@ -141,7 +174,7 @@ def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
             table.append(line)
         table = pd.DataFrame(table)
         text += [f"## {scale} ({int(group['val_images'].max()):,} validation images)\n",
-                 markdown_table(table, right=tuple(table.columns))]
+                 markdown_table(table, right=tuple(table.columns)), verdict(group) + "\n"]
     pair = ilsvrc_pair(reference)
     text += ["## For context: ILSVRC-2012, a different task\n",
              f"1000 classes and about {ILSVRC_IMAGES_PER_CLASS:,} training images per class, from "
