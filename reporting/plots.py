@@ -179,19 +179,3 @@ def image_rows(rows: list[list[np.ndarray]], titles: list[list[str]], colours: l
     if title:
         fig.suptitle(title)
     return fig
-
-
-def scaling(frame: pd.DataFrame, x: str) -> Figure:
-    """Top-1 error against training images (per class), one line per model (log x)."""
-    fig = Figure(figsize=(6, 4), layout="constrained")
-    ax = fig.subplots()
-    y = "top1_err_pct_centre" if "top1_err_pct_centre" in frame else "top1_err_pct"
-    for model, group in frame.groupby("model"):
-        kind = group["kind"].iloc[0] if "kind" in group else None
-        group = group.sort_values(x)
-        ax.plot(group[x], group[y], "o-", label=model, color=KIND_COLOURS.get(kind))
-    ax.set_xscale("log")
-    ax.set(xlabel=x.replace("_", " "), ylabel="validation top-1 error (%)", title="Error against training data")
-    ax.grid(alpha=0.3, which="both")
-    ax.legend(fontsize=8)
-    return fig

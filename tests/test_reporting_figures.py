@@ -113,10 +113,3 @@ def test_nearest_is_euclidean():
     database = np.array([[0.0, 0.0], [10.0, 0.0], [1.0, 1.0]])
     found = inspection.nearest(np.array([[9.0, 0.0], [0.2, 0.1]]), database, 2)
     assert found.tolist() == [[1, 2], [0, 2]]
-
-
-def test_scaling_plot_accepts_a_summary():
-    frame = pd.DataFrame({"model": ["a", "a", "b", "b"], "kind": ["cnn", "cnn", "handcrafted", "handcrafted"],
-                          "images_per_class": [10, 100, 10, 100], "top1_err_pct_centre": [80, 40, 70, 50]})
-    fig = plots.scaling(frame, "images_per_class")
-    assert len(fig.axes[0].get_lines()) == 2
