@@ -22,6 +22,7 @@ summary.csv columns:
                                  standard deviation over the seeds (empty for one seed)
     val_images                   validation images evaluated
     run_ids                      the cited runs, space-separated
+    svm_solver                   the baseline's SVM solver (liblinear: exact; sgd); empty for CNNs
 
 Which runs: --run-ids (the experiment driver passes every finished run of its
 grid), else those results/scaling/records already holds, read from their run
@@ -49,7 +50,7 @@ from reporting.tables import fmt_pct, markdown_table, short_name, summary_row
 FOLDER = "scaling"
 COLUMNS = ("scale", "model", "kind", "name", "train_fraction", "train_images_per_class", "train_images",
            "n_seeds", "seeds", "top1_err_pct_mean", "top1_err_pct_std", "top5_err_pct_mean",
-           "top5_err_pct_std", "val_images", "run_ids")
+           "top5_err_pct_std", "val_images", "run_ids", "svm_solver")
 # ILSVRC-2012: 1,281,167 training images over 1000 classes.
 ILSVRC_IMAGES_PER_CLASS = 1281
 ILSVRC_PAIR = ("1 CNN (AlexNet)", "SIFT + FVs (ISI)")  # model names in results/published.csv
@@ -73,7 +74,9 @@ def run_row(record: Record) -> dict:
             "subset_seed": int(record.config.get("subset_seed", 0)),
             "train_images": int(n_train), "n_classes": int(n_classes),
             "top1": row["top1_err_pct_centre"], "top5": row["top5_err_pct_centre"],
-            "val_images": row["n_images"], "run_id": record.run_id}
+            "val_images": row["n_images"], "run_id": record.run_id,
+            # Baseline records before the exact solver existed have no svm_solver: they used SGD.
+            "solver": result.get("svm_solver", "sgd") if row["kind"] == "handcrafted" else ""}
 
 
 def summary_frame(rows: list[dict]) -> pd.DataFrame:
@@ -96,7 +99,8 @@ def summary_frame(rows: list[dict]) -> pd.DataFrame:
                     "n_seeds": len(g), "seeds": " ".join(str(s) for s in g["subset_seed"]),
                     "top1_err_pct_mean": g["top1"].mean(), "top1_err_pct_std": g["top1"].std(ddof=1),
                     "top5_err_pct_mean": g["top5"].mean(), "top5_err_pct_std": g["top5"].std(ddof=1),
-                    "val_images": int(g["val_images"].max()), "run_ids": " ".join(g["run_id"])})
+                    "val_images": int(g["val_images"].max()), "run_ids": " ".join(g["run_id"]),
+                    "svm_solver": " ".join(sorted(set(g["solver"])))})
     frame = pd.DataFrame(out, columns=list(COLUMNS))
     # Per scale and fraction, the CNN first, as in the per-scale summaries.
     frame["_order"] = (frame["kind"] != "cnn").astype(int)
@@ -175,6 +179,10 @@ def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
         table = pd.DataFrame(table)
         text += [f"## {scale} ({int(group['val_images'].max()):,} validation images)\n",
                  markdown_table(table, right=tuple(table.columns)), verdict(group) + "\n"]
+        solvers = group[group["kind"] == "handcrafted"].groupby("svm_solver")["train_fraction"]
+        if len(solvers) > 0:
+            text.append("SVM solver of the baseline: " + "; ".join(
+                f"{name} at {', '.join(f'{f:g}' for f in sorted(fs))}" for name, fs in solvers) + ".\n")
     pair = ilsvrc_pair(reference)
     text += ["## For context: ILSVRC-2012, a different task\n",
              f"1000 classes and about {ILSVRC_IMAGES_PER_CLASS:,} training images per class, from "

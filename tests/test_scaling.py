@@ -134,6 +134,7 @@ def test_summary_groups_seeds_and_regenerates_from_the_copies_alone(fake_grid):
     assert sorted(p.name for p in (out / "records").iterdir()) == sorted(ids)
     # Fisher vectors 12 points ahead at 50 per class, the CNN 10 ahead at 5,000: they cross
     # where the interpolated gap is 0, 12/22 of the way from 50 to 5,000 in log scale.
+    assert "SVM solver of the baseline: sgd at 0.01, 1." in text  # records without svm_solver: SGD
     crossing = 50 * 100 ** (12 / 22)
     assert ("the Fisher vectors by 12.0 points at 50; the CNN by 10.0 points at 5,000. The curves cross "
             f"near {crossing:,.0f} images per class, where the CNN takes the lead") in text
