@@ -221,7 +221,12 @@ def select_and_train(cache, train_indices: np.ndarray, n_classes: int, settings:
         # Lowest held-out top-1 error; ties go to the larger alpha (smoother model).
         best = min(reversed(selection), key=lambda r: r["holdout_top1_err_pct"])["alpha"]
         n_search = len(fit_indices)
-        if best in (min(settings.alphas), max(settings.alphas)):
+        error = {r["alpha"]: r["holdout_top1_err_pct"] for r in selection}
+        grid = sorted(error)
+        neighbour = {grid[0]: grid[1], grid[-1]: grid[-2]}
+        # At the edge and better than its neighbour: the optimum may lie outside the grid. (A tie
+        # across the grid, common when n < dimension and the classes are separable, is not that.)
+        if best in neighbour and error[best] < error[neighbour[best]]:
             log.warning("the chosen SVM penalty alpha=%g is at the edge of svm_alphas %s; "
                         "consider extending the grid", best, list(settings.alphas))
         if not settings.refit:
