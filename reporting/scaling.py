@@ -150,9 +150,7 @@ def verdict(group: pd.DataFrame) -> str:
     if crossings:
         return text + " The curves cross " + " and ".join(crossings) + " (interpolated in log scale)."
     leader = "the Fisher vectors lead" if gap.iloc[0] > 0 else "the CNN leads"
-    trend = "narrows" if abs(gap.iloc[-1]) < abs(gap.iloc[0]) else "widens"
-    return (text + f" The curves do not cross in the range measured: {leader} at every size, "
-            f"and the gap {trend} with more data." if len(gap) > 1 else text)
+    return text + f" The curves do not cross in the range measured: {leader} at every size." if len(gap) > 1 else text
 
 
 def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
