@@ -21,7 +21,8 @@ def _blocks():
 def test_readme_copies_generated_tables():
     blocks = _blocks()
     sources = {source for source, _ in blocks}
-    assert {"results/imagenette/summary.md", "results/cifar10/summary.md", "results/scaling/summary.md"} <= sources
+    assert {"results/imagenette/summary.md", "results/cifar10/summary.md", "results/scaling/summary.md",
+            "results/baseline_ablation/summary.md"} <= sources
 
 
 def test_every_copied_line_is_in_its_source():
