@@ -113,7 +113,10 @@ def _new_model(alpha: float, settings: ClassifierSettings):
 def train_exact(cache, indices: np.ndarray, alphas: Sequence[float], settings: ClassifierSettings) -> list:
     """Exact OvR hinge SVMs (liblinear), one per alpha, with C = 1 / (alpha n); vectors in memory.
 
-    The alphas run in `n_jobs` threads (liblinear releases the GIL).
+    The alphas run in `n_jobs` threads (liblinear releases the GIL). They share
+    liblinear's random generator, so with several threads the coordinate order,
+    and the last digits of the solution (within liblinear's tolerance), can
+    differ between runs.
     """
     import warnings
 
