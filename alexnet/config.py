@@ -63,18 +63,24 @@ def _check_type(key: str, value: Any, default: Any) -> Any:
     return value
 
 
-def apply_overrides(config: dict, overrides: Iterable[str]) -> dict:
-    """Returns a copy of `config` with `key=value` overrides applied and checked."""
-    config = dict(config)
+def apply_overrides(config: dict, overrides: Iterable[str], optional: dict | None = None) -> dict:
+    """Returns a copy of `config` with `key=value` overrides applied and checked.
+
+    Args:
+      config: the config to change.
+      overrides: strings `key=value`.
+      optional: keys the config may lack, with the defaults their types are checked against.
+    """
+    config, optional = dict(config), optional or {}
     for item in overrides:
         if "=" not in item:
             raise ConfigError(f"override {item!r} is not of the form key=value")
         key, text = item.split("=", 1)
         key = key.strip().lstrip("-")
-        if key not in config:
-            known = ", ".join(sorted(config))
+        if key not in config and key not in optional:
+            known = ", ".join(sorted({*config, *optional}))
             raise ConfigError(f"unknown config key '{key}'; known keys: {known}")
-        config[key] = _check_type(key, parse_value(text), config[key])
+        config[key] = _check_type(key, parse_value(text), config[key] if key in config else optional[key])
     return config
 
 
@@ -88,12 +94,14 @@ def repo_relative(path: str | Path) -> str:
         return str(resolved)
 
 
-def load_config(path: str | Path, overrides: Iterable[str] = ()) -> dict:
+def load_config(path: str | Path, overrides: Iterable[str] = (), optional: dict | None = None) -> dict:
     """Loads `get_config()` from a config file and applies overrides.
 
     Args:
       path: a Python file in experiments/ (or anywhere) defining `get_config()`.
       overrides: strings `key=value`.
+      optional: keys an override may add although the config lacks them, with
+        their defaults (for the type check).
 
     Returns:
       The resolved config as a plain, JSON-serialisable dict. The key `config_file`
@@ -106,7 +114,7 @@ def load_config(path: str | Path, overrides: Iterable[str] = ()) -> dict:
     config = _import_config_module(path).get_config()
     if not isinstance(config, dict):
         raise ConfigError(f"{path}: get_config() must return a dict, got {type(config).__name__}")
-    config = apply_overrides(config, overrides)
+    config = apply_overrides(config, overrides, optional)
     config["config_file"] = repo_relative(path)
     try:
         json.dumps(config)

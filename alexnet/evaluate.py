@@ -81,8 +81,8 @@ def evaluate_model(model: keras.Model, config: dict, run_dir: Path, val_source=N
       The dict written to eval.json.
     """
     if val_source is None:
-        train_source, val_source, _ = inputs.make_sources(config)
-        stats = inputs.colour_stats(config, train_source)
+        sources = inputs.make_sources(config)
+        val_source, stats = sources.val, inputs.colour_stats(config, sources.train_full)
     batch = batch_size or config["eval_batch_size"]
     start = time.time()
     ten_crop = config["eval_ten_crop"]

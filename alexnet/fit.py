@@ -1,13 +1,18 @@
-"""The epoch loop: train, validate, adjust the learning rate, record, checkpoint.
+"""The epoch loop: train, validate on the held-out split, adjust the learning rate,
+record, checkpoint.
 
 One epoch, as the loop below runs it:
   1. the epoch's data in the order fixed by (seed, epoch), minus the steps a
      resumed run already did;
-  2. training steps, with a progress bar, a TensorBoard point every 10 steps,
-     a stop at the first non-finite loss, and a checkpoint every
-     `checkpoint_every_steps`;
-  3. validation (centre crop), the learning-rate schedule's update, one row in
-     metrics.csv and TensorBoard, then the end-of-epoch checkpoint.
+  2. training steps, each at the schedule's rate (warm-up, cosine), with a
+     progress bar, a TensorBoard point every 10 steps, a stop at the first
+     non-finite loss, the stuck-at-chance guard (`monitor.ChanceGuard`), and a
+     checkpoint every `checkpoint_every_minutes` (or `checkpoint_every_steps`);
+  3. every `val_every_epochs`, evaluation (centre crop) on the HELD-OUT part of
+     the training set, which the plateau rule reads; one row in metrics.csv and
+     TensorBoard, then the end-of-epoch checkpoint.
+The reported split (val/test) is never read here: `train.py` evaluates it
+once, after the last epoch.
 Only the chief (worker 0) writes records; every worker checkpoints, because a
 save is a collective operation under MultiWorkerMirroredStrategy.
 """
@@ -25,7 +30,8 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from alexnet import distribute, inputs, loop, records
+from alexnet import distribute, inputs, loop, monitor, records
+from experiments.common import option
 
 # tf.summary.scalar needs the tensorboard package, which TensorFlow 2.21 no
 # longer installs; a scalar summary is a float tensor tagged for this plugin.
@@ -40,7 +46,7 @@ class Job:
     strategy: tf.distribute.Strategy
     trainer: loop.Trainer
     train_source: Any
-    val_source: Any
+    heldout_source: Any  # None: nothing is evaluated during training
     stats: Any
     steps: int
     chief: bool
@@ -72,18 +78,27 @@ class _Clock:
 
 
 def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> None:
-    """Trains from where the restored checkpoint left off until `epochs` are done."""
+    """Trains from where the restored checkpoint left off until `epochs` are done.
+
+    Raises:
+      loop.TrainingDiverged: a non-finite loss or weights.
+      monitor.StuckAtChance: the loss stayed at ln(classes) and the guard's action is 'stop'.
+    """
     config, trainer = job.config, job.trainer
     progress = trainer.progress
     manager = trainer.manager(distribute.checkpoint_dir(run_dir, job.strategy))
     writer = tf.summary.create_file_writer(str(run_dir / "tb")) if job.chief else tf.summary.create_noop_writer()
-    val_data = trainer.distribute(lambda b: inputs.eval_dataset(config, job.val_source, b, job.stats))
+    heldout = None
+    if job.heldout_source is not None:
+        heldout = trainer.distribute(lambda b: inputs.eval_dataset(config, job.heldout_source, b, job.stats))
     every = config["checkpoint_every_steps"]
+    timer = monitor.SaveTimer(option(config, "checkpoint_every_minutes"))
+    guard = monitor.ChanceGuard(config["num_classes"], option(config, "chance_guard_steps"))
     epoch, start = int(progress.epoch.numpy()), int(progress.step.numpy())
     sums = progress.sums.numpy().copy() if start else np.zeros(len(loop.STATS))
     clock = _Clock(progress, mid_epoch=start > 0)
     while epoch < config["epochs"]:
-        lr = trainer.set_learning_rate()
+        lr = trainer.set_learning_rate(job.steps)
         data = iter(trainer.distribute(
             lambda b: inputs.train_dataset(config, job.train_source, b, epoch, job.stats),
             skip_batches=start, take_batches=job.steps))
@@ -96,21 +111,26 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
         bar.update(start)
         clock.lap(training=False)
         for step in range(start, job.steps):
+            lr = trainer.set_learning_rate(job.steps)
             batch = trainer.train_step(data).numpy()
             loop.check_finite(batch, epoch, step)
             sums += batch
             clock.lap()
             running = loop.summarise(sums)
             bar.update(step + 1, [("loss", running["loss"]), ("top1_err", running["top1_err_pct"]), ("lr", lr)])
+            step_loss = batch[0] / max(batch[3], 1)
             if trainer.global_step() % 10 == 0:
                 with writer.as_default(step=trainer.global_step()):
-                    _scalar("train/step_loss", batch[0] / max(batch[3], 1))
-            if every and (step + 1) % every == 0 and step + 1 < job.steps:
+                    _scalar("train/step_loss", step_loss)
+                    _scalar("train/lr", lr)
+            _check_chance(guard, step_loss, config, log)
+            if step + 1 < job.steps and _save_due(job, timer, every, step):
                 progress.step.assign(step + 1)
                 clock.store(progress)
                 trainer.save(manager, sums, clock.epoch_train_s)
+                timer.reset()
                 clock.lap(training=False)
-        row = _end_of_epoch(job, epoch, lr, sums, clock, val_data)
+        row = _end_of_epoch(job, epoch, lr, sums, clock, heldout)
         if job.chief:
             # The row first, then the checkpoint: a kill in between repeats the
             # epoch's end, and append_metrics replaces the row.
@@ -120,36 +140,61 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
                     if key != "epoch" and value != "":
                         _scalar(f"epoch/{key}", value)
             writer.flush()
-        log(_epoch_line(row, trainer.schedule.value))
+        log(_epoch_line(row, trainer.schedule.rate(trainer.global_step(), job.steps)))
         epoch, start, sums = epoch + 1, 0, np.zeros(len(loop.STATS))
         clock.epoch_train_s = 0.0
         progress.epoch.assign(epoch)
         progress.step.assign(0)
         clock.store(progress)
         trainer.save(manager, sums, 0.0)
+        timer.reset()
 
 
-def _end_of_epoch(job: Job, epoch: int, lr: float, sums, clock: _Clock, val_data) -> dict:
-    """Validates, updates the schedule and returns the epoch's metrics row."""
+def _save_due(job: Job, timer: monitor.SaveTimer, every_steps: int, step: int) -> bool:
+    """Whether to checkpoint after `step`: by time when a cadence in minutes is set, else by steps.
+
+    Under several workers every one must take part in a save, so the chief's
+    clock decides, shared every 20 steps (a collective costs about a step).
+    """
+    if timer.every_s <= 0:
+        return bool(every_steps) and (step + 1) % every_steps == 0
+    if distribute.num_workers(job.strategy) == 1:
+        return timer.due()
+    if (step + 1) % 20:
+        return False
+    return distribute.broadcast_text(job.strategy, "1" if timer.due() else "0", size=1) == "1"
+
+
+def _check_chance(guard: monitor.ChanceGuard, step_loss: float, config: dict, log) -> None:
+    message = guard.update(step_loss)
+    if message is None:
+        return
+    if option(config, "chance_guard_action") == "stop":
+        raise monitor.StuckAtChance(message)
+    log(f"warning: {message} (continuing: chance_guard_action='warn')")
+
+
+def _end_of_epoch(job: Job, epoch: int, lr: float, sums, clock: _Clock, heldout) -> dict:
+    """Evaluates on the held-out split, updates the schedule and returns the epoch's metrics row."""
     train = loop.summarise(sums)
-    # `val_every_epochs` (data scaling: many tiny epochs) validates every n-th and the last
-    # epoch; in between the plateau schedule waits, as its patience counts validations.
-    every = job.config.get("val_every_epochs", 1)
-    validate = (epoch + 1) % every == 0 or epoch + 1 == job.config["epochs"]
-    val = job.trainer.evaluate(val_data) if validate else dict.fromkeys(("loss", "top1_err_pct", "top5_err_pct"))
-    job.trainer.schedule.update(epoch + 1, val["top1_err_pct"])
+    # `val_every_epochs` (data scaling: many tiny epochs) evaluates every n-th and the last
+    # epoch; in between the plateau schedule waits, as its patience counts evaluations.
+    every = option(job.config, "val_every_epochs")
+    evaluate = heldout is not None and ((epoch + 1) % every == 0 or epoch + 1 == job.config["epochs"])
+    held = job.trainer.evaluate(heldout) if evaluate else dict.fromkeys(("loss", "top1_err_pct", "top5_err_pct"))
+    job.trainer.schedule.update(epoch + 1, held["top1_err_pct"])
     clock.lap(training=False)
     row = {"epoch": epoch + 1, "lr": lr, "train_loss": train["loss"],
            "train_top1_err_pct": train["top1_err_pct"], "train_top5_err_pct": train["top5_err_pct"],
-           "val_loss": val["loss"], "val_top1_err_pct": val["top1_err_pct"],
-           "val_top5_err_pct": val["top5_err_pct"],
+           "heldout_loss": held["loss"], "heldout_top1_err_pct": held["top1_err_pct"],
+           "heldout_top5_err_pct": held["top5_err_pct"],
            "images_per_s": sums[3] / max(clock.epoch_train_s, 1e-9), "wall_s": clock.wall_s}
     return {k: "" if v is None else v for k, v in row.items()}
 
 
 def _epoch_line(row: dict, next_lr: float) -> str:
-    val = (f"val loss {row['val_loss']:.4f}, val top-1 {row['val_top1_err_pct']:.2f}% "
-           f"top-5 {row['val_top5_err_pct']:.2f}%" if row["val_loss"] != "" else "not validated")
+    held = (f"held-out loss {row['heldout_loss']:.4f}, held-out top-1 {row['heldout_top1_err_pct']:.2f}% "
+            f"top-5 {row['heldout_top5_err_pct']:.2f}%" if row["heldout_loss"] != "" else "not evaluated")
     line = (f"epoch {row['epoch']}: loss {row['train_loss']:.4f}, train top-1 {row['train_top1_err_pct']:.2f}%, "
-            f"{val}, {row['images_per_s']:.1f} img/s, lr {row['lr']:g}")
-    return line + (f" -> {next_lr:g}" if next_lr != row["lr"] else "")
+            f"{held}, {row['images_per_s']:.1f} img/s, lr {row['lr']:g}")
+    return line + (f" -> {next_lr:g}" if next_lr < 0.5 * row["lr"] else "")

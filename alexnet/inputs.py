@@ -11,11 +11,14 @@ the trainer uses, so the trainer never asks which kind it has.
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
 from alexnet.config import ConfigError
+from experiments.common import option
 
 
 class SyntheticSource:
@@ -109,40 +112,86 @@ def subset_record(indices) -> dict:
     return {"n_indices": int(len(ids)), "indices_sha256": hashlib.sha256(ids.tobytes()).hexdigest()[:16]}
 
 
-def make_sources(config: dict, shard=None):
-    """The train and validation sources, the former restricted to `train_fraction`.
+@dataclass
+class Sources:
+    """The images of one run.
 
-    Returns:
-      (train_source, val_source, subset_indices_or_None)
+    Attributes:
+      train: what the network is trained on (the subset minus the held-out part).
+      heldout: a class-balanced part of the training split that every decision
+        during training reads (plateau drops, model choice); None without one.
+      val: the reported split (Imagenette val, CIFAR-10 test, ILSVRC val),
+        evaluated once, at the end.
+      subset: indices of `train_fraction` < 1 into the training split, or None.
+      heldout_indices: indices of `heldout` into the training split.
+      train_full: the whole training split (colour statistics, fingerprint).
+    """
+
+    train: Any
+    heldout: Any
+    val: Any
+    subset: np.ndarray | None
+    heldout_indices: np.ndarray
+    train_full: Any
+
+
+def make_sources(config: dict, shard=None) -> Sources:
+    """The run's sources: training subset, held-out part of it, and the reported split.
+
+    Args:
+      config: the resolved config (dataset, train_fraction, holdout_fraction, seed).
+      shard: (index, count) for this worker under multi-worker training.
 
     Raises:
       ConfigError: unknown dataset or missing data (one line).
     """
     name = config["dataset"]
+    fraction = option(config, "holdout_fraction")
     if is_synthetic(config):
         n_train, n_val = _synthetic_sizes(name)
         full = SyntheticSource("train", n_train, config["num_classes"])
-        indices = train_subset(config, full.labels)
-        return (SyntheticSource("train", n_train, config["num_classes"], indices, shard),
-                SyntheticSource("val", n_val, config["num_classes"], None, shard), indices)
+        subset = train_subset(config, full.labels)
+        fit, held = _holdout(full.labels, subset, fraction, config["seed"])
+
+        def part(indices):
+            return SyntheticSource("train", n_train, config["num_classes"], indices, shard)
+        return Sources(part(fit), part(held) if len(held) else None,
+                       SyntheticSource("val", n_val, config["num_classes"], None, shard), subset, held, full)
     data = _data()
     try:
         full = data.get_source(name, "train", data_dir=config["data_dir"])
-        indices = train_subset(config, full.labels)
-        train = (full if indices is None and shard is None else
-                 data.get_source(name, "train", data_dir=config["data_dir"], indices=indices, shard=shard))
+        subset = train_subset(config, full.labels)
+        fit, held = _holdout(full.labels, subset, fraction, config["seed"])
+        whole = subset is None and not len(held) and shard is None
+
+        def part(indices):
+            return data.get_source(name, "train", data_dir=config["data_dir"], indices=indices, shard=shard)
+        train = full if whole else part(fit)
+        heldout = part(held) if len(held) else None
         val = data.get_source(name, "val", data_dir=config["data_dir"], shard=shard)
     except data.DataError as err:
         raise ConfigError(str(err)) from None
     if len(full.class_names) != config["num_classes"]:
         raise ConfigError(f"dataset {name!r} has {len(full.class_names)} classes but num_classes is "
                           f"{config['num_classes']}")
-    return train, val, indices
+    return Sources(train, heldout, val, subset, held, full)
+
+
+def _holdout(labels, subset, fraction: float, seed: int):
+    if fraction <= 0.0:
+        idx = np.arange(len(labels), dtype=np.int64) if subset is None else np.asarray(subset, np.int64)
+        return idx, idx[:0]
+    return _data().holdout_split(labels, subset, fraction, seed)
 
 
 def colour_stats(config: dict, source):
     """The training set's RGB statistics for normalisation and PCA colour noise."""
     return None if is_synthetic(config) else _data().colour_stats(source)
+
+
+def standardises(config: dict) -> bool:
+    """Whether inputs are divided by the per-channel std after the mean is subtracted."""
+    return option(config, "input_norm") == "standardise"
 
 
 def train_dataset(config: dict, source, batch_size: int, epoch: int, stats) -> tf.data.Dataset:
@@ -152,7 +201,7 @@ def train_dataset(config: dict, source, batch_size: int, epoch: int, stats) -> t
     return _data().train_dataset(
         source, batch_size, image_size=config["image_size"], resize=config["resize"],
         colour_stats=stats, pca_std=config["pca_std"], seed=config["seed"], cache=config["cache"],
-        drop_remainder=True, epoch=epoch, pad=config["pad"])
+        drop_remainder=True, epoch=epoch, pad=config["pad"], standardise=standardises(config))
 
 
 def eval_dataset(config: dict, source, batch_size: int, stats, ten_crop: bool = False) -> tf.data.Dataset:
@@ -162,4 +211,4 @@ def eval_dataset(config: dict, source, batch_size: int, stats, ten_crop: bool = 
                               ten_crop=ten_crop)
     return _data().eval_dataset(source, batch_size, image_size=config["image_size"],
                                 resize=config["resize"], colour_stats=stats, ten_crop=ten_crop,
-                                cache=config["cache"])
+                                cache=config["cache"], standardise=standardises(config))

@@ -121,6 +121,7 @@ class Trainer:
             # XLA compiles the per-replica forward and backward pass; the
             # optimiser's cross-replica update stays outside it.
             self._grads = tf.function(self._forward_backward, jit_compile=True)
+        self._lr = None
         self.train_step = tf.function(self._train_step)
         self._evaluate = tf.function(self._evaluate_all)
 
@@ -205,9 +206,12 @@ class Trainer:
 
     # ---- training state ------------------------------------------------------
 
-    def set_learning_rate(self) -> float:
-        lr = self.schedule.value
-        self.optimizer.learning_rate = lr
+    def set_learning_rate(self, steps_per_epoch: int) -> float:
+        """Sets the optimiser's rate for the next step (warm-up, cosine, drops); returns it."""
+        lr = self.schedule.rate(self.global_step(), steps_per_epoch)
+        if lr != self._lr:
+            self.optimizer.learning_rate = lr
+            self._lr = lr
         return lr
 
     def evaluate(self, dist_dataset) -> dict:

@@ -56,6 +56,7 @@ from alexnet.layers import LocalResponseNorm, TwoTower
 
 ARCHS = ("alexnet2012", "alexnet2014", "cifar_convnet")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
+INITS = ("paper", "he", "glorot")
 
 # Layers whose biases the paper initialises to 1 ("accelerates the early stages
 # of learning by providing the ReLUs with positive inputs"), section 5.
@@ -75,7 +76,9 @@ def _initialisers(init: str, name: str):
         return keras.initializers.RandomNormal(stddev=0.01), keras.initializers.Constant(bias)
     if init == "he":
         return keras.initializers.HeNormal(), keras.initializers.Zeros()
-    raise ValueError(f"unknown init {init!r}; expected 'paper' or 'he'")
+    if init == "glorot":
+        return keras.initializers.GlorotUniform(), keras.initializers.Zeros()
+    raise ValueError(f"unknown init {init!r}; expected one of {', '.join(INITS)}")
 
 
 def _conv(filters, size, name, init, strides=1, padding="same", layer_name=None):

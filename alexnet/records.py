@@ -7,7 +7,10 @@ A run folder (never reused by another run, never overwritten):
       provenance.json   git commit and dirty flag, command line, Python and
                         package versions, host, CPU/GPU devices, dataset name,
                         root and fingerprint
-      metrics.csv       one row per epoch (columns METRIC_COLUMNS)
+      metrics.csv       one row per epoch (columns METRIC_COLUMNS): train_* over the
+                        epoch's training batches, heldout_* on the held-out part of
+                        the training set (never the reported split), lr of the
+                        epoch's last step (runs before 2026-12 logged val_*)
       eval.json         final numbers (see `write_eval`)
       done              written last: the run finished
       checkpoints/ tb/ log.txt
@@ -38,7 +41,7 @@ from typing import Any, Iterable, Sequence
 
 METRIC_COLUMNS = (
     "epoch", "lr", "train_loss", "train_top1_err_pct", "train_top5_err_pct",
-    "val_loss", "val_top1_err_pct", "val_top5_err_pct", "images_per_s", "wall_s",
+    "heldout_loss", "heldout_top1_err_pct", "heldout_top5_err_pct", "images_per_s", "wall_s",
 )
 
 PACKAGES = (

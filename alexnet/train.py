@@ -11,7 +11,8 @@ unfinished run of the same config from its last checkpoint, mid-epoch included;
 a finished one is left alone and a new folder is started, unless
 --skip-if-done, which prints the finished run and exits 0.
 
-Exit status: 0 done; 1 training diverged (non-finite loss); 2 unusable config
+Exit status: 0 done; 1 training diverged (non-finite loss) or stuck at chance
+(with chance_guard_action='stop'); 2 unusable config
 or missing data, reported as one line `error: ...`.
 
 In Python: `run(config) -> run folder` (what the CLI wraps).
@@ -28,16 +29,18 @@ from pathlib import Path
 
 from alexnet import records
 from alexnet.config import ConfigError, _check_type, load_config, repo_relative
-from experiments.common import base_config, optional_config
+from experiments.common import base_config, option, optional_config
 
 CHOICES = {
     "arch": ("alexnet2012", "alexnet2014", "cifar_convnet"),
-    "init": ("paper", "he"),
+    "init": ("paper", "he", "glorot"),
     "precision": ("auto", "float32", "mixed_bfloat16", "mixed_float16"),
     "strategy": ("auto", "one_device", "mirrored", "multi_worker", "tpu"),
     "cluster": ("tf_config", "slurm"),
     "placement": ("none", "towers"),
-    "lr_schedule": ("plateau", "step"),
+    "lr_schedule": ("plateau", "step", "cosine"),
+    "input_norm": ("mean", "standardise"),
+    "chance_guard_action": ("warn", "stop"),
 }
 POSITIVE = ("num_classes", "image_size", "batch_size", "epochs", "lr", "eval_batch_size", "keep_checkpoints")
 
@@ -55,8 +58,9 @@ def validate(config: dict) -> dict:
     if config.get("val_every_epochs", 1) < 1:
         raise ConfigError(f"val_every_epochs must be >= 1, got {config['val_every_epochs']}")
     for key, choices in CHOICES.items():
-        if config[key] not in choices:
-            raise ConfigError(f"config key '{key}' must be one of {', '.join(choices)}; got {config[key]!r}")
+        value = config[key] if key in base else option(config, key)
+        if value not in choices:
+            raise ConfigError(f"config key '{key}' must be one of {', '.join(choices)}; got {value!r}")
     for key in POSITIVE:
         if not config[key] > 0:
             raise ConfigError(f"config key '{key}' must be positive, got {config[key]!r}")
@@ -64,8 +68,15 @@ def validate(config: dict) -> dict:
         raise ConfigError(f"train_fraction must be in (0, 1], got {config['train_fraction']}")
     if not 0.0 <= config["dropout"] < 1.0:
         raise ConfigError(f"dropout must be in [0, 1), got {config['dropout']}")
-    if config["checkpoint_every_steps"] < 0:
-        raise ConfigError(f"checkpoint_every_steps must be >= 0, got {config['checkpoint_every_steps']}")
+    for key in ("checkpoint_every_steps", "checkpoint_every_minutes", "warmup_epochs", "chance_guard_steps"):
+        if (config[key] if key in base else option(config, key)) < 0:
+            raise ConfigError(f"config key '{key}' must be >= 0, got {config[key]!r}")
+    if not 0.0 <= option(config, "holdout_fraction") < 1.0:
+        raise ConfigError(f"holdout_fraction must be in [0, 1), got {config['holdout_fraction']}")
+    if config["lr_schedule"] == "plateau" and option(config, "holdout_fraction") == 0.0:
+        # The plateau rule decides during training; it must not read the reported split.
+        raise ConfigError("lr_schedule 'plateau' needs holdout_fraction > 0 (e.g. holdout_fraction=0.1): "
+                          "its decisions read a held-out part of the training set, never the reported split")
     return config
 
 
@@ -75,7 +86,7 @@ def resolve_config(path: str | Path, overrides=()) -> dict:
     The result is what `run` records and hashes, so drivers that look for a
     finished run (`records.find_finished`) should use this too.
     """
-    return validate(load_config(path, overrides))
+    return validate(load_config(path, overrides, optional_config()))
 
 
 def experiment_name(config: dict) -> str:
@@ -130,14 +141,15 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
     from alexnet import distribute, fit, inputs, loop
     strategy = distribute.make_strategy(config)
     chief = distribute.is_chief(strategy)
-    train_full, val_full, subset = inputs.make_sources(config)
-    train_src, val_src = train_full, val_full
+    sources = inputs.make_sources(config)
+    mine = sources
     workers = distribute.num_workers(strategy)
     if workers > 1:
-        train_src, val_src, _ = inputs.make_sources(config, shard=(distribute.worker_index(strategy), workers))
+        mine = inputs.make_sources(config, shard=(distribute.worker_index(strategy), workers))
     trainer = loop.Trainer(config, strategy)
-    job = fit.Job(config, strategy, trainer, train_src, val_src, inputs.colour_stats(config, train_full),
-                  trainer.steps_per_epoch(train_full.n_images), chief)
+    job = fit.Job(config, strategy, trainer, mine.train, mine.heldout,
+                  inputs.colour_stats(config, sources.train_full), trainer.steps_per_epoch(sources.train.n_images),
+                  chief)
     lock = None
     if chief:
         run_dir = _choose_run_dir(config, Path(run_dir) if run_dir else None)
@@ -149,9 +161,10 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
         checkpoint = trainer.restore(run_dir / "checkpoints")
         if checkpoint is None:
             if chief:
-                _write_provenance(run_dir, job, train_full, val_full, subset)
-            log(f"run folder {run_dir}: {config['arch']} on {config['dataset']} ({train_full.n_images} "
-                f"training images, {job.steps} steps of {config['batch_size']} per epoch, "
+                _write_provenance(run_dir, job, sources)
+            held = sources.heldout.n_images if sources.heldout is not None else 0
+            log(f"run folder {run_dir}: {config['arch']} on {config['dataset']} ({sources.train.n_images} "
+                f"training images, {held} held out, {job.steps} steps of {config['batch_size']} per epoch, "
                 f"{distribute.describe(strategy)['strategy']} with {strategy.num_replicas_in_sync} "
                 f"replica(s), {trainer.precision})")
         else:
@@ -160,7 +173,7 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
                 f"of {job.steps}")
         _fit(job, run_dir, log, chief and verbose)
         if chief:
-            _finish(job, run_dir, log, val_full)
+            _finish(job, run_dir, log, sources.val)
     finally:
         if lock:
             lock.release()
@@ -168,9 +181,13 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
 
 
 def _fit(job, run_dir: Path, log, verbose: bool) -> None:
-    from alexnet import distribute, fit, loop
+    from alexnet import distribute, fit, loop, monitor
     try:
         fit.fit(job, run_dir, log, verbose)
+    except monitor.StuckAtChance as err:
+        message = f"{err}; training stopped (chance_guard_action='stop'), checkpoints kept"
+        log(f"error: {message}", echo=False)
+        raise loop.TrainingDiverged(message) from None
     except loop.TrainingDiverged as err:
         message = (f"{err}; training stopped. The last good checkpoint is kept: "
                    f"{_latest(run_dir) or 'none (diverged before the first)'}. "
@@ -194,10 +211,13 @@ class _Logger:
             records.log_line(self.run_dir, time.strftime("%Y-%m-%d %H:%M:%S ") + text)
 
 
-def _write_provenance(run_dir: Path, job, train_full, val_full, subset) -> None:
+def _write_provenance(run_dir: Path, job, sources) -> None:
     from alexnet import distribute, inputs
-    dataset = {"name": train_full.name, "root": str(train_full.root), "fingerprint": train_full.fingerprint,
-               "train": train_full.info(), "val": val_full.info(), "subset": inputs.subset_record(subset)}
+    full = sources.train_full
+    dataset = {"name": full.name, "root": str(full.root), "fingerprint": full.fingerprint,
+               "train": full.info(), "val": sources.val.info(), "subset": inputs.subset_record(sources.subset),
+               "trained_on": sources.train.n_images,
+               "heldout": inputs.subset_record(sources.heldout_indices) if len(sources.heldout_indices) else None}
     extra = {"distribution": distribute.describe(job.strategy), "precision": job.trainer.precision,
              "steps_per_epoch": job.steps, "params": int(job.trainer.model.count_params())}
     records.write_provenance(run_dir, dataset, extra)

@@ -155,8 +155,8 @@ def _train_indices(config: dict, train) -> tuple[np.ndarray, np.ndarray]:
     else:
         idx = np.arange(train.n_images, dtype=np.int64)
     hold = float(config["holdout_fraction"])
-    held = idx[data.balanced_subset(train.labels[idx], hold, int(config["seed"]))] if hold > 0 else idx[:0]
-    return idx, held
+    # The CNN trainer holds out the same images (same function, fraction and seed).
+    return idx, data.holdout_split(train.labels, idx, hold, int(config["seed"]))[1]
 
 
 def run(config: dict) -> Path:

@@ -31,7 +31,7 @@ def base_config() -> dict:
         "lr": 0.01,
         "momentum": 0.9,
         "weight_decay": 5e-4,         # coupled L2 on kernels, through momentum (optim.py)
-        "lr_schedule": "plateau",     # 'plateau': /10 when val error stalls; 'step'
+        "lr_schedule": "plateau",     # 'plateau': /10 when held-out error stalls; 'step'; 'cosine'
         "lr_drop_factor": 0.1,
         "plateau_patience": 3,        # epochs without improvement before a drop
         "plateau_min_delta": 0.1,     # improvement (top-1 percentage points) that counts
@@ -62,4 +62,17 @@ def optional_config() -> dict:
     return {
         "val_every_epochs": 1,        # validate every n-th epoch (and the last); the plateau
                                       # schedule's patience counts validations (data scaling)
+        "input_norm": "mean",         # 'mean': 0..255 minus the training mean (the paper);
+                                      # 'standardise': also divided by the per-channel std
+        "holdout_fraction": 0.0,      # per class, carved from the training images (seed `seed`)
+                                      # for every decision during training; 0: none
+        "warmup_epochs": 0.0,         # linear learning-rate warm-up from lr/steps to lr
+        "checkpoint_every_minutes": 0.0,  # > 0: checkpoint by time (plus epoch ends), not by steps
+        "chance_guard_steps": 2000,   # training loss within 5% of ln(classes) this many steps
+        "chance_guard_action": "warn",    # running: 'warn' (one line) or 'stop' (exit 1); 0 steps: off
     }
+
+
+def option(config: dict, key: str):
+    """A key of `optional_config()`: the config's value, else the default its absence means."""
+    return config.get(key, optional_config()[key])

@@ -83,7 +83,7 @@ def bench(arch: str = "alexnet2012", precisions=("float32", "mixed_bfloat16"),
                 labels = tf.random.uniform([trainer.per_replica_batch], 0, config["num_classes"], tf.int32)
                 dataset = tf.data.Dataset.from_tensors((images, labels)).repeat()
             else:
-                source = inputs.make_sources(config)[0]
+                source = inputs.make_sources(config).train
                 stats = inputs.colour_stats(config, source)
                 dataset = inputs.train_dataset(config, source, trainer.per_replica_batch, 0, stats).repeat()
                 seconds = _time_pipeline(dataset, steps, warmup)

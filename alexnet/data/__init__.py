@@ -31,12 +31,12 @@ from alexnet.data.common import DataError, default_data_dir
 from alexnet.data.folders import list_files
 from alexnet.data.pipeline import (average_crops, eval_dataset, eval_image, topk_error, train_dataset,
                                    train_image)
-from alexnet.data.sources import Source, balanced_subset, get_source
+from alexnet.data.sources import Source, balanced_subset, get_source, holdout_split
 from alexnet.data.transforms import CENTRE, centre_crop, ten_crop
 
 __all__ = [
     "CENTRE", "ColourStats", "DataError", "IMAGENET_COLOUR_STATS", "Source", "average_crops",
     "balanced_subset", "centre_crop", "colour_stats", "compute_colour_stats", "default_data_dir",
-    "eval_dataset", "eval_image", "get_source", "list_files", "ten_crop", "topk_error",
+    "eval_dataset", "eval_image", "get_source", "holdout_split", "list_files", "ten_crop", "topk_error",
     "train_dataset", "train_image",
 ]

@@ -43,6 +43,12 @@ class ColourStats:
     eigval: np.ndarray
     eigvec: np.ndarray
 
+    @property
+    def std(self) -> np.ndarray:
+        """[3] per-channel standard deviation: the square root of the covariance's
+        diagonal, sum_k eigvec[c, k]^2 eigval[k]."""
+        return np.sqrt(np.asarray(self.eigvec) ** 2 @ np.asarray(self.eigval))
+
     def to_dict(self) -> dict:
         return {"mean": np.asarray(self.mean).tolist(), "eigval": np.asarray(self.eigval).tolist(),
                 "eigvec": np.asarray(self.eigvec).tolist()}

@@ -5,6 +5,15 @@ Both read encoded bytes (cached in memory for small datasets), decode in
 parallel with the crop fused into the JPEG decoder (see `transforms`), and
 return float32 images on the 0..255 scale minus the per-channel training mean,
 as the paper feeds its network; the trainer casts to its compute dtype.
+
+`standardise=True` also divides by the per-channel standard deviation
+(`ColourStats.std`, ~60-70 on photos). Deviation from the paper, which feeds
+0..255 values: on that scale the first layer's outputs are ~65x larger than
+on unit-variance inputs, so He or Glorot initialisation gives logits with std
+~60 and a first loss of ~80 instead of ln(classes), and only learning rates
+~100x below the usual ones train at all (measured on Imagenette, see
+experiments/imagenette_alexnet.py). The paper's N(0, 0.01) weights were tuned
+for its 0..255 inputs; the ILSVRC-2012 config keeps both.
 """
 
 from __future__ import annotations
@@ -36,8 +45,12 @@ def _check_sizes(image_size: int, resize: int, pad: int = 0) -> None:
                         f"leave the image")
 
 
+def _scale(stats: ColourStats, standardise: bool) -> tf.Tensor:
+    return tf.constant(1.0 / stats.std if standardise else np.ones(3), tf.float32)
+
+
 def train_image(data, key, image_size: int, resize: int, stats: ColourStats, pca_std: float,
-                square: bool = True, pad: int = 0) -> tf.Tensor:
+                square: bool = True, pad: int = 0, standardise: bool = False) -> tf.Tensor:
     """One training example: float32 [image_size, image_size, 3], mean subtracted.
 
     Args:
@@ -45,7 +58,9 @@ def train_image(data, key, image_size: int, resize: int, stats: ColourStats, pca
       key: int64 [2] stateless seed for this image and epoch.
       pad: pixels of zero padding (after mean subtraction) around the resized
         image before the random crop, the CIFAR convention; 0 for the paper.
+      standardise: also divide by the per-channel std (unit variance).
     """
+    scale = _scale(stats, standardise)
     k_crop, k_flip, k_colour = tf.unstack(tf.random.experimental.stateless_split(key, 3))
     # Mean and colour noise are both one RGB offset per image: subtract them in one pass.
     offset = tf.constant(stats.mean, tf.float32)
@@ -56,28 +71,32 @@ def train_image(data, key, image_size: int, resize: int, stats: ColourStats, pca
             data, lambda h, w: transforms.train_window(h, w, k_crop, image_size, resize, square))
         # Flip the uint8 window (a quarter of the bytes of float) then resize.
         image = transforms.resize_image(transforms.random_flip(window, k_flip), image_size, image_size)
-        image = image - offset
+        image = (image - offset) * scale
     else:
         image = transforms.decode_window(data, lambda h, w: transforms.region(h, w, square))
-        image = tf.pad(transforms.resize_shorter(image, resize) - offset, [[pad, pad], [pad, pad], [0, 0]])
+        image = tf.pad((transforms.resize_shorter(image, resize) - offset) * scale,
+                       [[pad, pad], [pad, pad], [0, 0]])
         image = tf.image.stateless_random_crop(image, [image_size, image_size, 3], k_crop)
         image = transforms.random_flip(image, k_flip)
     return tf.ensure_shape(image, [image_size, image_size, 3])
 
 
 def eval_image(data, image_size: int, resize: int, stats: ColourStats, ten_crop: bool = False,
-               square: bool = True) -> tf.Tensor:
-    """float32 [S, S, 3] centre crop or [10, S, S, 3] ten crops, mean subtracted."""
+               square: bool = True, standardise: bool = False) -> tf.Tensor:
+    """float32 [S, S, 3] centre crop or [10, S, S, 3] ten crops, mean subtracted
+    (and divided by the per-channel std when `standardise`)."""
     image = transforms.decode_window(data, lambda h, w: transforms.region(h, w, square))
-    # Subtract the mean before cropping: one pass over the image, not over ten crops.
-    image = transforms.resize_shorter(image, resize) - tf.constant(stats.mean, tf.float32)
+    # Normalise before cropping: one pass over the image, not over ten crops.
+    image = ((transforms.resize_shorter(image, resize) - tf.constant(stats.mean, tf.float32))
+             * _scale(stats, standardise))
     return transforms.ten_crop(image, image_size) if ten_crop else transforms.centre_crop(image, image_size)
 
 
 def train_dataset(source, batch_size: int, image_size: int = 224, resize: int = 256,
                   colour_stats: ColourStats | None = None, pca_std: float = 0.1, seed: int = 0,
                   shuffle_buffer: int | None = None, cache: bool = True, drop_remainder: bool = True,
-                  epoch: int = 0, square: bool = True, pad: int = 0) -> tf.data.Dataset:
+                  epoch: int = 0, square: bool = True, pad: int = 0,
+                  standardise: bool = False) -> tf.data.Dataset:
     """One epoch of shuffled, augmented training batches (no repeat).
 
     The order and every image's crop, flip and colour noise depend only on
@@ -100,6 +119,7 @@ def train_dataset(source, batch_size: int, image_size: int = 224, resize: int = 
       epoch: which epoch's order and augmentation to produce.
       square: crop inside the central square, as the paper does.
       pad: zero padding around the resized image before cropping (CIFAR).
+      standardise: divide by the per-channel std after subtracting the mean.
 
     Returns:
       tf.data.Dataset of (float32 [B, S, S, 3], int32 [B]).
@@ -118,7 +138,7 @@ def train_dataset(source, batch_size: int, image_size: int = 224, resize: int = 
 
     def transform(data, label, pos):
         key = tf.stack([tf.constant(order_seed, tf.int64), pos])
-        return train_image(data, key, image_size, resize, stats, pca_std, square, pad), label
+        return train_image(data, key, image_size, resize, stats, pca_std, square, pad, standardise), label
 
     ds = ds.map(transform, num_parallel_calls=AUTOTUNE, deterministic=True)
     ds = ds.ignore_errors(log_warning=True)  # last resort: a file corrupt mid-stream
@@ -128,7 +148,7 @@ def train_dataset(source, batch_size: int, image_size: int = 224, resize: int = 
 
 def eval_dataset(source, batch_size: int, image_size: int = 224, resize: int = 256,
                  colour_stats: ColourStats | None = None, ten_crop: bool = False, cache: bool = True,
-                 square: bool = True) -> tf.data.Dataset:
+                 square: bool = True, standardise: bool = False) -> tf.data.Dataset:
     """Evaluation batches in the source's order, the last partial batch kept.
 
     Args:
@@ -143,7 +163,7 @@ def eval_dataset(source, batch_size: int, image_size: int = 224, resize: int = 2
     stats = colour_stats or IMAGENET_COLOUR_STATS
 
     def transform(data, label, pos):
-        return eval_image(data, image_size, resize, stats, ten_crop, square), label
+        return eval_image(data, image_size, resize, stats, ten_crop, square, standardise), label
 
     ds = source.ordered_stream(cache).map(transform, num_parallel_calls=AUTOTUNE, deterministic=True)
     ds = ds.ignore_errors(log_warning=True)

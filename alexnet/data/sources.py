@@ -245,3 +245,26 @@ def balanced_subset(labels: Sequence[int], fraction: float, seed: int) -> np.nda
         order = np.random.default_rng([int(seed), int(c)]).permutation(members)
         chosen.append(order[:max(1, int(np.floor(fraction * len(members) + 0.5)))])
     return np.sort(np.concatenate(chosen)).astype(np.int64) if chosen else np.zeros(0, np.int64)
+
+
+def holdout_split(labels: Sequence[int], indices: Sequence[int] | None, fraction: float,
+                  seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Splits training images into the part trained on and a class-balanced held-out part.
+
+    The held-out part is `balanced_subset(labels[indices], fraction, seed)` of
+    `indices` (all images when None): round(fraction * n_c) images of each class
+    c, at least one. The CNN trainer and the Fisher-vector baseline both carve
+    their held-out images this way, so with the same seed they hold out the
+    same images.
+
+    Returns:
+      (fit, heldout): disjoint sorted int64 indices whose union is `indices`.
+    """
+    labels = np.asarray(labels)
+    idx = np.arange(len(labels), dtype=np.int64) if indices is None else np.asarray(indices, np.int64)
+    if fraction <= 0.0:
+        return idx, idx[:0]
+    if not fraction < 1.0:
+        raise DataError(f"holdout fraction must be in [0, 1), got {fraction}")
+    held = idx[balanced_subset(labels[idx], fraction, seed)]
+    return np.setdiff1d(idx, held), held
