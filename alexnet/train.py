@@ -32,7 +32,7 @@ from alexnet.config import ConfigError, _check_type, load_config, repo_relative
 from experiments.common import base_config, option, optional_config
 
 CHOICES = {
-    "arch": ("alexnet2012", "alexnet2014", "cifar_convnet"),
+    "arch": ("alexnet2012", "alexnet2014", "cifar_convnet", "cifar_alexnet"),
     "init": ("paper", "he", "glorot"),
     "precision": ("auto", "float32", "mixed_bfloat16", "mixed_float16"),
     "strategy": ("auto", "one_device", "mirrored", "multi_worker", "tpu"),

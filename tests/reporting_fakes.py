@@ -55,7 +55,8 @@ def metrics_rows(epochs: int = 5, drop_at: int = 4) -> list[dict]:
     for e in range(1, epochs + 1):
         rows.append({"epoch": e, "lr": 0.01 if e < drop_at else 0.001, "train_loss": 2.0 / e,
                      "train_top1_err_pct": 80.0 / e, "train_top5_err_pct": 40.0 / e,
-                     "val_loss": 2.2 / e, "val_top1_err_pct": 85.0 / e + 5, "val_top5_err_pct": 45.0 / e + 2,
+                     "heldout_loss": 2.2 / e, "heldout_top1_err_pct": 85.0 / e + 5,
+                     "heldout_top5_err_pct": 45.0 / e + 2,
                      "images_per_s": 500.0, "wall_s": 60.0 * e})
     return rows
 
@@ -145,6 +146,6 @@ def train_small_run(runs_dir: Path, data_root: Path, epochs: int = 2) -> Path:
     config.update(experiment="tiny_cifar_convnet", dataset=f"folder:{data_root}", num_classes=3,
                   arch="cifar_convnet", image_size=24, resize=32, init="he", epochs=epochs,
                   batch_size=8, eval_batch_size=20, lr=0.001, precision="float32", strategy="one_device",
-                  checkpoint_every_steps=0, cache=False)
+                  checkpoint_every_steps=0, cache=False, holdout_fraction=0.2)
     return Path(train.run(config, run_dir=Path(runs_dir) / f"20250110T000000Z-tiny_cifar_convnet-"
                                                             f"{records.config_hash(config)}", verbose=False))

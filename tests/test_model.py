@@ -20,6 +20,7 @@ def _float32_policy():
     ("alexnet2012", 1000, 224, 60_965_224),
     ("alexnet2014", 1000, 224, 61_100_840),
     ("cifar_convnet", 10, 24, 1_068_298),
+    ("cifar_alexnet", 10, 28, 2_167_434),
 ])
 def test_exact_parameter_counts(arch, classes, size, params):
     m = M.build_model(arch, classes, size)

@@ -184,7 +184,7 @@ def get_config():
     c.update(experiment="tiny_scaling_cnn", dataset="folder:{data}", num_classes=3, arch="cifar_convnet",
              image_size=24, resize=32, init="he", epochs=2, batch_size=4, eval_batch_size=24, lr=0.001,
              precision="float32", strategy="one_device", checkpoint_every_steps=0, cache=False,
-             eval_ten_crop=False)
+             eval_ten_crop=False, holdout_fraction=0.25)
     return c
 """
 FV = """
@@ -222,7 +222,7 @@ def test_miniature_grid_runs_both_models_then_skips_them(tmp_path, runs_dir, cap
     # At half the images: twice the epochs, validated every second epoch (and at the last).
     rows = records.read_metrics(runs[0.5])
     assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
-    assert [bool(r["val_top1_err_pct"]) for r in rows] == [False, True, False, True]
+    assert [bool(r["heldout_top1_err_pct"]) for r in rows] == [False, True, False, True]
     # Both models record the same subset of the same images.
     cnn_subset = records.read_json(runs[0.5] / "provenance.json")["dataset"]["subset"]["indices_sha256"]
     fv_run = next(p for p in runs_dir.iterdir() if "tiny_scaling_fv" in p.name

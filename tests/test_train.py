@@ -19,10 +19,12 @@ CONFIG = "experiments/cifar10_convnet.py"
 CLASSES = ("cat", "ship", "truck")
 # A few real CIFAR-10 JPEGs per class: the real input pipeline at test size.
 N_TRAIN, N_VAL = 64, 16
-REAL = ["epochs=3", "batch_size=32", "eval_batch_size=50", "checkpoint_every_steps=2", "lr=0.01",
-        "num_classes=3", "strategy='one_device'"]
-SYNTHETIC = ["dataset='synthetic:128:32'", "num_classes=4", "epochs=1", "batch_size=32",
-             "precision='float32'", "eval_ten_crop=False", "checkpoint_every_steps=2", "strategy='one_device'"]
+REAL = ["epochs=3", "batch_size=32", "eval_batch_size=50", "checkpoint_every_steps=2",
+        "checkpoint_every_minutes=0.0", "lr=0.01", "num_classes=3", "strategy='one_device'"]
+N_HELDOUT = 6  # round(0.1 * 64) per class
+SYNTHETIC = ["dataset='synthetic:128:32'", "num_classes=4", "epochs=1", "batch_size=32", "holdout_fraction=0.0",
+             "precision='float32'", "eval_ten_crop=False", "checkpoint_every_steps=2",
+             "checkpoint_every_minutes=0.0", "strategy='one_device'"]
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +55,7 @@ def test_short_real_training_lowers_the_loss(real_run):
     assert [int(r["epoch"]) for r in rows] == [1, 2, 3]
     losses = [float(r["train_loss"]) for r in rows]
     assert losses[-1] < losses[0], losses
-    assert float(rows[-1]["val_top1_err_pct"]) < 66.7  # better than chance (3 classes)
+    assert float(rows[-1]["heldout_top1_err_pct"]) < 66.7  # better than chance (3 classes)
 
 
 def test_run_folder_holds_the_whole_record(real_run):
@@ -66,12 +68,14 @@ def test_run_folder_holds_the_whole_record(real_run):
     prov = records.read_json(run_dir / "provenance.json")
     assert prov["git_commit"] and "tensorflow" in prov["packages"] and prov["hardware"]["cpu_cores"]
     assert prov["dataset"]["train"]["n_images"] == 3 * N_TRAIN
+    assert prov["dataset"]["trained_on"] == 3 * (N_TRAIN - N_HELDOUT)
+    assert prov["dataset"]["heldout"]["n_indices"] == 3 * N_HELDOUT
     assert set(prov["dataset"]["fingerprint"]) == {"n_files", "sha256"}
     assert prov["distribution"]["strategy"] == "OneDeviceStrategy" and prov["precision"] == "mixed_bfloat16"
     assert list((run_dir / "tb").glob("events.out.tfevents.*"))
     assert tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
     result = records.read_json(run_dir / "eval.json")
-    assert result["n_images"] == 3 * N_VAL and result["split"] == "val" and result["model"] == "cifar_convnet"
+    assert result["n_images"] == 3 * N_VAL and result["split"] == "val" and result["model"] == "cifar_alexnet"
     for crops in ("centre", "ten_crop"):
         assert set(result[crops]) == {"top1_err_pct", "top5_err_pct"}
     assert result["params"] > 0 and result["train_time_s"] > 0 and result["hardware"]["cpu"] is not None
@@ -81,7 +85,7 @@ def test_run_folder_holds_the_whole_record(real_run):
     assert sorted(np.bincount(predictions["labels"])) == [N_VAL] * 3
     assert predictions["paths"][0].startswith("val/")
     assert records.is_done(run_dir)
-    assert "done: cifar_convnet" in (run_dir / "log.txt").read_text()
+    assert "done: cifar_alexnet" in (run_dir / "log.txt").read_text()
 
 
 def test_evaluate_command_reproduces_the_trainers_numbers(real_run):
@@ -135,7 +139,7 @@ def test_mid_epoch_resume_continues_exactly(runs_dir, monkeypatch):
     assert "epoch 2, step 2 of 4" in (cut / "log.txt").read_text()
     for a, b in zip(_weights(whole), _weights(cut)):
         np.testing.assert_array_equal(a, b)
-    keys = ("train_loss", "train_top1_err_pct", "val_loss", "val_top1_err_pct")
+    keys = ("train_loss", "train_top1_err_pct", "heldout_loss", "heldout_top1_err_pct")
     assert [[r[k] for k in keys] for r in records.read_metrics(whole)] == \
         [[r[k] for k in keys] for r in records.read_metrics(cut)]
 
@@ -168,7 +172,9 @@ def _cli(*args, timeout=120):
 @pytest.mark.parametrize("override, message", [
     ("epochs=ten", "error: config key 'epochs' expects int (default 10), got 'ten'"),
     ("bogus=1", "error: unknown config key 'bogus'; known keys: "),
-    ("arch='vgg'", "error: config key 'arch' must be one of alexnet2012, alexnet2014, cifar_convnet; got 'vgg'"),
+    ("arch='vgg'", "error: config key 'arch' must be one of alexnet2012, alexnet2014, cifar_convnet, "
+                   "cifar_alexnet; got 'vgg'"),
+    ("lr_schedule='plateau'", "error: lr_schedule 'plateau' needs holdout_fraction > 0"),
     ("train_fraction=1.5", "error: train_fraction must be in (0, 1], got 1.5"),
     ("dataset='folder:/nonexistent'", "error: "),
 ])

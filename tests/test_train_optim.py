@@ -54,7 +54,7 @@ def test_mixed_float16_gets_loss_scaling_and_bfloat16_does_not():
 
 def _schedule(**overrides):
     config = {"lr": 0.01, "lr_schedule": "plateau", "lr_drop_factor": 0.1, "plateau_patience": 2,
-              "plateau_min_delta": 0.1, "max_lr_drops": 3, "lr_drop_epochs": [2, 4]}
+              "plateau_min_delta": 0.1, "max_lr_drops": 3, "lr_drop_epochs": [2, 4], "epochs": 10}
     config.update(overrides)
     return optim.PlateauSchedule(config)
 
@@ -88,5 +88,24 @@ def test_step_schedule_drops_after_the_listed_epochs():
 
 
 def test_unknown_schedule_is_a_config_error():
-    with pytest.raises(ConfigError, match="unknown lr_schedule 'cosine'; expected one of plateau, step"):
-        _schedule(lr_schedule="cosine")
+    with pytest.raises(ConfigError, match="unknown lr_schedule 'linear'; expected one of plateau, step, cosine"):
+        _schedule(lr_schedule="linear")
+
+
+def test_cosine_schedule_with_warmup_per_step():
+    schedule = _schedule(lr_schedule="cosine", epochs=10, warmup_epochs=2.0)
+    steps = 5  # per epoch: 10 warm-up steps, then 40 of cosine
+    rates = [schedule.rate(s, steps) for s in range(50)]
+    np.testing.assert_allclose(rates[:10], 0.01 * np.arange(1, 11) / 10)
+    assert rates[10] == pytest.approx(0.01) and rates[30] == pytest.approx(0.005)
+    assert rates[49] == pytest.approx(0.01 * 0.5 * (1 + np.cos(np.pi * 39 / 40)))
+    assert all(a >= b for a, b in zip(rates[10:], rates[11:]))  # non-increasing after the warm-up
+    assert schedule.update(3, 50.0) is False and schedule.value == 0.01  # no plateau drops
+
+
+def test_warmup_scales_the_plateau_rate_and_drops_still_apply():
+    schedule = _schedule(warmup_epochs=1.0)
+    assert schedule.rate(0, 4) == pytest.approx(0.0025) and schedule.rate(4, 4) == pytest.approx(0.01)
+    for epoch in (1, 2, 3):
+        schedule.update(epoch, 50.0)
+    assert schedule.rate(12, 4) == pytest.approx(0.001)

@@ -15,7 +15,8 @@ from alexnet import records
 REPO = Path(__file__).resolve().parent.parent
 COMMAND = [sys.executable, "-m", "alexnet.train", "--config", "experiments/cifar10_convnet.py",
            "dataset='synthetic:256:32'", "num_classes=4", "epochs=3", "batch_size=32", "image_size=32",
-           "precision='float32'", "eval_ten_crop=False", "checkpoint_every_steps=1", "strategy='one_device'"]
+           "precision='float32'", "eval_ten_crop=False", "checkpoint_every_steps=1", "checkpoint_every_minutes=0.0",
+           "holdout_fraction=0.0", "strategy='one_device'"]
 STEPS_PER_EPOCH = 8
 
 
