@@ -234,6 +234,27 @@ def broadcast_text(strategy: tf.distribute.Strategy, text: str, size: int = 1024
     return bytes(total.numpy().astype(np.uint8)).rstrip(b"\0").decode()
 
 
+def flag_sharer(strategy: tf.distribute.Strategy):
+    """A function `share(flag) -> bool` that gives every worker the chief's flag.
+
+    Traced once and reused (unlike `broadcast_text`), for decisions taken
+    during training that every worker must follow, such as a checkpoint due by
+    the chief's clock. Every worker must call it at the same step.
+    """
+    if num_workers(strategy) == 1:
+        return bool
+    chief = is_chief(strategy)
+
+    @tf.function
+    def total(value):
+        def contribute():
+            first = tf.equal(tf.distribute.get_replica_context().replica_id_in_sync_group, 0)
+            return tf.where(first, value, tf.zeros_like(value))
+        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(contribute), axis=None)
+
+    return lambda flag: bool(total(tf.constant(1 if flag and chief else 0, tf.int32)).numpy())
+
+
 def checkpoint_dir(run_dir: Path, strategy: tf.distribute.Strategy) -> Path:
     """Where this process saves checkpoints.
 

@@ -82,7 +82,7 @@ def evaluate_model(model: keras.Model, config: dict, run_dir: Path, val_source=N
     """
     if val_source is None:
         sources = inputs.make_sources(config)
-        val_source, stats = sources.val, inputs.colour_stats(config, sources.train_full)
+        val_source, stats = sources.val, inputs.colour_stats(config, sources.labelled)
     batch = batch_size or config["eval_batch_size"]
     start = time.time()
     ten_crop = config["eval_ten_crop"]

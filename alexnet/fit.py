@@ -93,6 +93,7 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
         heldout = trainer.distribute(lambda b: inputs.eval_dataset(config, job.heldout_source, b, job.stats))
     every = config["checkpoint_every_steps"]
     timer = monitor.SaveTimer(option(config, "checkpoint_every_minutes"))
+    share = distribute.flag_sharer(job.strategy)
     guard = monitor.ChanceGuard(config["num_classes"], option(config, "chance_guard_steps"))
     epoch, start = int(progress.epoch.numpy()), int(progress.step.numpy())
     sums = progress.sums.numpy().copy() if start else np.zeros(len(loop.STATS))
@@ -124,7 +125,7 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
                     _scalar("train/step_loss", step_loss)
                     _scalar("train/lr", lr)
             _check_chance(guard, step_loss, config, log)
-            if step + 1 < job.steps and _save_due(job, timer, every, step):
+            if step + 1 < job.steps and _save_due(share, timer, every, step):
                 progress.step.assign(step + 1)
                 clock.store(progress)
                 trainer.save(manager, sums, clock.epoch_train_s)
@@ -140,7 +141,7 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
                     if key != "epoch" and value != "":
                         _scalar(f"epoch/{key}", value)
             writer.flush()
-        log(_epoch_line(row, trainer.schedule.rate(trainer.global_step(), job.steps)))
+        log(_epoch_line(row, trainer.schedule.value if config["lr_schedule"] != "cosine" else row["lr"]))
         epoch, start, sums = epoch + 1, 0, np.zeros(len(loop.STATS))
         clock.epoch_train_s = 0.0
         progress.epoch.assign(epoch)
@@ -150,19 +151,18 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
         timer.reset()
 
 
-def _save_due(job: Job, timer: monitor.SaveTimer, every_steps: int, step: int) -> bool:
-    """Whether to checkpoint after `step`: by time when a cadence in minutes is set, else by steps.
+def _save_due(share, timer: monitor.SaveTimer, every_steps: int, step: int) -> bool:
+    """Whether to checkpoint after `step`: by time when a cadence in minutes is set
+    (it takes precedence over `checkpoint_every_steps`), else by steps.
 
     Under several workers every one must take part in a save, so the chief's
-    clock decides, shared every 20 steps (a collective costs about a step).
+    clock decides, shared every 20 steps (one small all-reduce).
     """
     if timer.every_s <= 0:
         return bool(every_steps) and (step + 1) % every_steps == 0
-    if distribute.num_workers(job.strategy) == 1:
+    if share is bool:  # one worker
         return timer.due()
-    if (step + 1) % 20:
-        return False
-    return distribute.broadcast_text(job.strategy, "1" if timer.due() else "0", size=1) == "1"
+    return (step + 1) % 20 == 0 and share(timer.due())
 
 
 def _check_chance(guard: monitor.ChanceGuard, step_loss: float, config: dict, log) -> None:
@@ -197,4 +197,4 @@ def _epoch_line(row: dict, next_lr: float) -> str:
             f"top-5 {row['heldout_top5_err_pct']:.2f}%" if row["heldout_loss"] != "" else "not evaluated")
     line = (f"epoch {row['epoch']}: loss {row['train_loss']:.4f}, train top-1 {row['train_top1_err_pct']:.2f}%, "
             f"{held}, {row['images_per_s']:.1f} img/s, lr {row['lr']:g}")
-    return line + (f" -> {next_lr:g}" if next_lr < 0.5 * row["lr"] else "")
+    return line + (f" -> {next_lr:g}" if next_lr < 0.999 * row["lr"] else "")

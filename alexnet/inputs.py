@@ -124,7 +124,9 @@ class Sources:
         evaluated once, at the end.
       subset: indices of `train_fraction` < 1 into the training split, or None.
       heldout_indices: indices of `heldout` into the training split.
-      train_full: the whole training split (colour statistics, fingerprint).
+      labelled: the training images in use, `train` and `heldout` together (the
+        `train_fraction` subset, else the whole split): what the colour
+        statistics are computed from and provenance records as "train".
     """
 
     train: Any
@@ -132,7 +134,7 @@ class Sources:
     val: Any
     subset: np.ndarray | None
     heldout_indices: np.ndarray
-    train_full: Any
+    labelled: Any
 
 
 def make_sources(config: dict, shard=None) -> Sources:
@@ -156,25 +158,24 @@ def make_sources(config: dict, shard=None) -> Sources:
         def part(indices):
             return SyntheticSource("train", n_train, config["num_classes"], indices, shard)
         return Sources(part(fit), part(held) if len(held) else None,
-                       SyntheticSource("val", n_val, config["num_classes"], None, shard), subset, held, full)
+                       SyntheticSource("val", n_val, config["num_classes"], None, shard), subset, held,
+                       SyntheticSource("train", n_train, config["num_classes"], subset))
     data = _data()
     try:
         full = data.get_source(name, "train", data_dir=config["data_dir"])
         subset = train_subset(config, full.labels)
         fit, held = _holdout(full.labels, subset, fraction, config["seed"])
         whole = subset is None and not len(held) and shard is None
-
-        def part(indices):
-            return data.get_source(name, "train", data_dir=config["data_dir"], indices=indices, shard=shard)
-        train = full if whole else part(fit)
-        heldout = part(held) if len(held) else None
+        train = full if whole else full.select(fit, shard)
+        heldout = full.select(held, shard) if len(held) else None
+        labelled = full if subset is None else full.select(subset)
         val = data.get_source(name, "val", data_dir=config["data_dir"], shard=shard)
     except data.DataError as err:
         raise ConfigError(str(err)) from None
     if len(full.class_names) != config["num_classes"]:
         raise ConfigError(f"dataset {name!r} has {len(full.class_names)} classes but num_classes is "
                           f"{config['num_classes']}")
-    return Sources(train, heldout, val, subset, held, full)
+    return Sources(train, heldout, val, subset, held, labelled)
 
 
 def _holdout(labels, subset, fraction: float, seed: int):

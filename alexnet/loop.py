@@ -14,7 +14,8 @@ Everything a resumed run needs is in the tf.train.Checkpoint: weights, the
 optimiser's momentum slots and iteration counter, the dropout RNG state (a
 model variable), the schedule's state, and `Progress` (epoch, step within the
 epoch, the epoch's running sums, elapsed times). The data order of an epoch is
-fixed by (seed, epoch), so skipping `step` batches continues it exactly.
+fixed by (seed, epoch), so skipping `step` batches continues it exactly. (The
+stuck-at-chance guard's count, `monitor.ChanceGuard`, starts afresh.)
 """
 
 from __future__ import annotations

@@ -201,7 +201,7 @@ def build_model(arch: str = "alexnet2012", num_classes: int = 1000, image_size: 
       num_classes: size of fc8.
       image_size: side of the square input crop (224 for ImageNet, 24-32 for CIFAR).
       dropout: dropout rate of the fully-connected layers (paper: 0.5).
-      init: 'paper' (N(0, 0.01) weights, unit biases as in section 5) or 'he'.
+      init: 'paper' (N(0, 0.01) weights, unit biases as in section 5), 'he' or 'glorot'.
       tower_devices: (device0, device1) to place the towers of 'alexnet2012' on two
         devices, the paper's model parallelism; None keeps everything on one.
 

@@ -25,6 +25,8 @@ class StuckAtChance(RuntimeError):
 class ChanceGuard:
     """Fires once when the training loss stays near ln(classes) for `steps` steps in a row.
 
+    Its count is not checkpointed: a resumed run starts counting afresh.
+
     Args:
       num_classes: C; chance loss is ln C (uniform predictions).
       steps: consecutive steps the loss must stay within `tolerance` of ln C;

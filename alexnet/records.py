@@ -232,6 +232,8 @@ def append_metrics(run_dir: Path, row: dict, columns: Sequence[str] = METRIC_COL
     """
     path = Path(run_dir) / "metrics.csv"
     rows = read_metrics(run_dir)
+    # Columns an older version of the trainer wrote (a resumed run) are kept.
+    columns = list(columns) + [k for k in (rows[0] if rows else {}) if k not in columns]
     rows = [r for r in rows if str(r.get("epoch")) != str(row.get("epoch"))]
     rows.append({k: row.get(k, "") for k in columns})
     lines = [",".join(columns)]

@@ -55,8 +55,6 @@ def validate(config: dict) -> dict:
     if unknown:
         raise ConfigError(f"unknown config key(s): {', '.join(unknown)}")
     config = {k: _check_type(k, v, base.get(k, optional.get(k))) for k, v in config.items()}
-    if config.get("val_every_epochs", 1) < 1:
-        raise ConfigError(f"val_every_epochs must be >= 1, got {config['val_every_epochs']}")
     for key, choices in CHOICES.items():
         value = config[key] if key in base else option(config, key)
         if value not in choices:
@@ -68,9 +66,16 @@ def validate(config: dict) -> dict:
         raise ConfigError(f"train_fraction must be in (0, 1], got {config['train_fraction']}")
     if not 0.0 <= config["dropout"] < 1.0:
         raise ConfigError(f"dropout must be in [0, 1), got {config['dropout']}")
-    for key in ("checkpoint_every_steps", "checkpoint_every_minutes", "warmup_epochs", "chance_guard_steps"):
-        if (config[key] if key in base else option(config, key)) < 0:
-            raise ConfigError(f"config key '{key}' must be >= 0, got {config[key]!r}")
+    for key in ("checkpoint_every_steps", "checkpoint_every_minutes", "warmup_epochs", "chance_guard_steps",
+                "holdout_fraction"):
+        value = config[key] if key in base else option(config, key)
+        if value is None or value < 0:
+            raise ConfigError(f"config key '{key}' must be >= 0, got {value!r}")
+    if not option(config, "val_every_epochs") or option(config, "val_every_epochs") < 1:
+        raise ConfigError(f"val_every_epochs must be >= 1, got {option(config, 'val_every_epochs')}")
+    if option(config, "warmup_epochs") >= config["epochs"]:
+        raise ConfigError(f"warmup_epochs ({option(config, 'warmup_epochs')}) must be below epochs "
+                          f"({config['epochs']}): the run would end before the warm-up does")
     if not 0.0 <= option(config, "holdout_fraction") < 1.0:
         raise ConfigError(f"holdout_fraction must be in [0, 1), got {config['holdout_fraction']}")
     if config["lr_schedule"] == "plateau" and option(config, "holdout_fraction") == 0.0:
@@ -132,7 +137,8 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
 
     Raises:
       ConfigError: unusable config or missing data (nothing is created).
-      loop.TrainingDiverged: a non-finite loss; the last good checkpoint stays.
+      loop.TrainingDiverged: a non-finite loss, or a loss stuck at ln(classes) with
+        chance_guard_action='stop'; the last good checkpoint stays.
     """
     config = validate(dict(config))
     if config.get("config_file"):
@@ -148,7 +154,7 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
         mine = inputs.make_sources(config, shard=(distribute.worker_index(strategy), workers))
     trainer = loop.Trainer(config, strategy)
     job = fit.Job(config, strategy, trainer, mine.train, mine.heldout,
-                  inputs.colour_stats(config, sources.train_full), trainer.steps_per_epoch(sources.train.n_images),
+                  inputs.colour_stats(config, sources.labelled), trainer.steps_per_epoch(sources.train.n_images),
                   chief)
     lock = None
     if chief:
@@ -213,9 +219,9 @@ class _Logger:
 
 def _write_provenance(run_dir: Path, job, sources) -> None:
     from alexnet import distribute, inputs
-    full = sources.train_full
-    dataset = {"name": full.name, "root": str(full.root), "fingerprint": full.fingerprint,
-               "train": full.info(), "val": sources.val.info(), "subset": inputs.subset_record(sources.subset),
+    labelled = sources.labelled
+    dataset = {"name": labelled.name, "root": str(labelled.root), "fingerprint": labelled.fingerprint,
+               "train": labelled.info(), "val": sources.val.info(), "subset": inputs.subset_record(sources.subset),
                "trained_on": sources.train.n_images,
                "heldout": inputs.subset_record(sources.heldout_indices) if len(sources.heldout_indices) else None}
     extra = {"distribution": distribute.describe(job.strategy), "precision": job.trainer.precision,

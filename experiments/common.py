@@ -22,9 +22,9 @@ def base_config() -> dict:
         "train_fraction": 1.0,        # < 1: train on data.balanced_subset (data scaling)
         "subset_seed": 0,             # which balanced subset
         # ---- model ------------------------------------------------------------------
-        "arch": "alexnet2012",        # alexnet2012 | alexnet2014 | cifar_convnet
+        "arch": "alexnet2012",        # alexnet2012 | alexnet2014 | cifar_convnet | cifar_alexnet
         "dropout": 0.5,
-        "init": "paper",              # 'paper': N(0, 0.01), unit biases; or 'he'
+        "init": "paper",              # 'paper': N(0, 0.01), unit biases; 'he'; 'glorot'
         # ---- optimisation (section 5) -----------------------------------------------
         "batch_size": 128,            # GLOBAL batch, split evenly over the replicas
         "epochs": 90,                 # "roughly 90 cycles through the training set"
@@ -47,6 +47,7 @@ def base_config() -> dict:
         "placement": "none",          # 'towers': the paper's two-GPU model parallelism
         "tower_devices": None,        # default: the first two GPUs
         "checkpoint_every_steps": 1000,   # plus one at every epoch end; 0: epoch ends only
+                                          # (checkpoint_every_minutes > 0 takes precedence)
         "keep_checkpoints": 2,
         "eval_batch_size": 128,
         "eval_ten_crop": True,        # final evaluation also with 10 crops (section 4.1)

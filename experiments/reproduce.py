@@ -8,7 +8,7 @@ Each stage is resumable and skipped when finished: rerunning after a kill
 continues the unfinished training from its last checkpoint, reuses cached
 Fisher vectors, and regenerates tables and figures from the run records.
 Overrides after the scale apply to the CNN config (`epochs=5`), so a quick look
-is `python -m experiments.reproduce cifar10 epochs=2`.
+is `python -m experiments.reproduce cifar10 epochs=3`.
 """
 
 from __future__ import annotations

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from alexnet import records
 from alexnet.config import ConfigError, load_config
+from experiments.common import option
 
 EXPERIMENTS = Path(__file__).resolve().parent
 DEFAULT_CONFIG = EXPERIMENTS / "scaling.py"
@@ -77,6 +78,9 @@ def cnn_config(config_file: str, fraction: float, seed: int, max_epochs: int) ->
         epochs = scaled_epochs(base, fraction, max_epochs)
         config.update(train_fraction=fraction, subset_seed=seed, epochs=epochs,
                       val_every_epochs=max(1, round(epochs / base)), eval_ten_crop=False)
+        if option(config, "warmup_epochs"):
+            # The same share of the run warms up, so about as many steps as in the full run.
+            config["warmup_epochs"] = option(config, "warmup_epochs") * epochs / base
     return train.validate(config)
 
 

@@ -6,7 +6,7 @@
 
 Per scale, into results/<scale>/figures/:
 
-    learning_curves        train/val error per epoch of each CNN, lr drops marked
+    learning_curves        train and held-out error per epoch of each CNN, lr drops marked
     confusion              row-normalised confusion matrices, CNN and baseline
     per_class_error        top-1 error per class, both models
     conv1_filters_<arch>   the learned conv1 filters, towers apart (paper, Fig. 3)

@@ -146,7 +146,7 @@ def features(record: Record, net, images: ImageSet, split: str, layer: str = "fc
     from alexnet import inputs
     from alexnet import model as model_lib
     extractor = model_lib.feature_extractor(net, (layer,))
-    train_source = inputs.make_sources(images.config).train_full
+    train_source = inputs.make_sources(images.config).labelled
     stats = inputs.colour_stats(images.config, train_source)
     batches = inputs.eval_dataset(images.config, images.source, batch_size, stats)
     feats = np.concatenate([np.asarray(extractor(x, training=False)[layer]) for x, _ in batches])

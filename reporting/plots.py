@@ -42,8 +42,9 @@ def learning_curves(runs: list[tuple[str, pd.DataFrame]]) -> Figure:
                     ax.plot(m["epoch"], m[col], style, color=colour, label=f"{label} {k.replace('top', 'top-')}")
         if "lr" in m and len(m) > 1:
             lr = m["lr"].to_numpy(float)
-            # Step drops (/10), not the gradual fall of a cosine schedule.
-            for i in np.flatnonzero(lr[1:] < lr[:-1] * 0.5) + 1:
+            # Step drops (/10 after a constant stretch), not the gradual fall of a cosine schedule.
+            flat = np.r_[True, np.isclose(lr[1:-1], lr[:-2])]
+            for i in np.flatnonzero((lr[1:] < lr[:-1] * 0.5) & flat) + 1:
                 x = (m["epoch"].iloc[i - 1] + m["epoch"].iloc[i]) / 2
                 ax.axvline(x, color="grey", linestyle=":", linewidth=1)
                 ax.annotate(f"lr {lr[i]:.0e}", (x, 1.0), xycoords=("data", "axes fraction"),

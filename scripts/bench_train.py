@@ -90,7 +90,7 @@ def bench(archs=("alexnet2012", "cifar_alexnet"), precisions=("float32", "mixed_
                 dataset = tf.data.Dataset.from_tensors((images, labels)).repeat()
             else:
                 sources = inputs.make_sources(config)
-                source, stats = sources.train, inputs.colour_stats(config, sources.train_full)
+                source, stats = sources.train, inputs.colour_stats(config, sources.labelled)
                 dataset = inputs.train_dataset(config, source, trainer.per_replica_batch, 0, stats).repeat()
                 seconds = _time_pipeline(dataset, steps, warmup)
                 rows.append(_row(arch, precision, f"{config['dataset']} pipeline only", batch_size, seconds, None))

@@ -33,8 +33,8 @@ def _config(dataset: str, *overrides: str) -> dict:
 
 def _pixels(config: dict) -> np.ndarray:
     sources = inputs.make_sources(config)
-    stats = inputs.colour_stats(config, sources.train_full)
-    batches = inputs.eval_dataset(config, sources.train_full, 64, stats)
+    stats = inputs.colour_stats(config, sources.labelled)
+    batches = inputs.eval_dataset(config, sources.labelled, 64, stats)
     return np.concatenate([x.numpy() for x, _ in batches]).reshape(-1, 3)
 
 
@@ -51,7 +51,7 @@ def test_heldout_split_is_disjoint_balanced_and_never_the_reported_split(tiny_ci
     sources = inputs.make_sources(_config(tiny_cifar, "holdout_fraction=0.1"))
     train_files, held_files, val_files = (set(s.files) for s in (sources.train, sources.heldout, sources.val))
     assert not train_files & held_files
-    assert train_files | held_files == set(sources.train_full.files)
+    assert train_files | held_files == set(sources.labelled.files)
     assert all(f.startswith("train/") for f in held_files) and all(f.startswith("val/") for f in val_files)
     assert not held_files & val_files
     assert sorted(np.bincount(sources.heldout.labels)) == [4, 4, 4]  # round(0.1 * 40) per class

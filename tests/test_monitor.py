@@ -14,6 +14,7 @@ from alexnet.config import load_config
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = "experiments/cifar10_convnet.py"
 SYNTHETIC = ["dataset='synthetic:128:32'", "num_classes=4", "batch_size=32", "holdout_fraction=0.0",
+             "warmup_epochs=0.0",
              "precision='float32'", "eval_ten_crop=False", "checkpoint_every_steps=0", "strategy='one_device'"]
 
 

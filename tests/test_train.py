@@ -23,6 +23,7 @@ REAL = ["epochs=3", "batch_size=32", "eval_batch_size=50", "checkpoint_every_ste
         "checkpoint_every_minutes=0.0", "lr=0.01", "num_classes=3", "strategy='one_device'"]
 N_HELDOUT = 6  # round(0.1 * 64) per class
 SYNTHETIC = ["dataset='synthetic:128:32'", "num_classes=4", "epochs=1", "batch_size=32", "holdout_fraction=0.0",
+             "warmup_epochs=0.0",
              "precision='float32'", "eval_ten_crop=False", "checkpoint_every_steps=2",
              "checkpoint_every_minutes=0.0", "strategy='one_device'"]
 
@@ -170,16 +171,18 @@ def _cli(*args, timeout=120):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("epochs=ten", "error: config key 'epochs' expects int (default 10), got 'ten'"),
+    ("epochs=ten", "error: config key 'epochs' expects int (default 40), got 'ten'"),
     ("bogus=1", "error: unknown config key 'bogus'; known keys: "),
     ("arch='vgg'", "error: config key 'arch' must be one of alexnet2012, alexnet2014, cifar_convnet, "
                    "cifar_alexnet; got 'vgg'"),
-    ("lr_schedule='plateau'", "error: lr_schedule 'plateau' needs holdout_fraction > 0"),
+    ("lr_schedule='plateau' holdout_fraction=0.0", "error: lr_schedule 'plateau' needs holdout_fraction > 0"),
+    ("warmup_epochs=50.0", "error: warmup_epochs (50.0) must be below epochs (40)"),
+    ("holdout_fraction=None", "error: config key 'holdout_fraction' must be >= 0, got None"),
     ("train_fraction=1.5", "error: train_fraction must be in (0, 1], got 1.5"),
     ("dataset='folder:/nonexistent'", "error: "),
 ])
 def test_bad_config_fails_at_start_with_one_line(override, message, runs_dir):
-    result = _cli("--config", CONFIG, override)
+    result = _cli("--config", CONFIG, *override.split())
     assert result.returncode == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("error:")]
     assert len(errors) == 1 and errors[0].startswith(message), result.stderr
