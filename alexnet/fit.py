@@ -3,7 +3,7 @@ record, checkpoint.
 
 One epoch, as the loop below runs it:
   1. the epoch's data in the order fixed by (seed, epoch), minus the steps a
-     resumed run already did;
+     resumed run already did (one iterator runs through all remaining epochs);
   2. training steps, each at the schedule's rate (warm-up, cosine), with a
      progress bar, a TensorBoard point every 10 steps, a stop at the first
      non-finite loss, the stuck-at-chance guard (`monitor.ChanceGuard`), and a
@@ -98,11 +98,12 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
     epoch, start = int(progress.epoch.numpy()), int(progress.step.numpy())
     sums = progress.sums.numpy().copy() if start else np.zeros(len(loop.STATS))
     clock = _Clock(progress, mid_epoch=start > 0)
+    if epoch < config["epochs"]:
+        data = iter(trainer.distribute_epochs(
+            lambda b, e: inputs.train_dataset(config, job.train_source, b, e, job.stats),
+            epoch, config["epochs"], skip_batches=start, take_batches=job.steps))
     while epoch < config["epochs"]:
         lr = trainer.set_learning_rate(job.steps)
-        data = iter(trainer.distribute(
-            lambda b: inputs.train_dataset(config, job.train_source, b, epoch, job.stats),
-            skip_batches=start, take_batches=job.steps))
         if verbose:
             print(f"epoch {epoch + 1}/{config['epochs']} (lr {lr:g})", flush=True)
         # On a terminal the bar redraws twice a second; in a log file, a line every 30 s.
