@@ -43,6 +43,12 @@ METRIC_COLUMNS = (
     "epoch", "lr", "train_loss", "train_top1_err_pct", "train_top5_err_pct",
     "heldout_loss", "heldout_top1_err_pct", "heldout_top5_err_pct", "images_per_s", "wall_s",
 )
+# The baseline's one row: its final model on the training and the reported split,
+# evaluated once, after every choice was made on held-out training images.
+BASELINE_METRIC_COLUMNS = (
+    "epoch", "lr", "train_loss", "train_top1_err_pct", "train_top5_err_pct",
+    "val_loss", "val_top1_err_pct", "val_top5_err_pct", "images_per_s", "wall_s",
+)
 
 PACKAGES = (
     "tensorflow", "keras", "tensorflow-datasets", "numpy", "scikit-learn",

@@ -224,7 +224,7 @@ def _write_record(run_dir: Path, config: dict, cache: dict, model, idx: np.ndarr
     records.append_metrics(run_dir, {
         "epoch": 1, "lr": "", "train_loss": classifier.ovr_hinge_loss(tr_scores, tr_labels),
         "val_loss": classifier.ovr_hinge_loss(val_scores, val_labels), **errs,
-        "images_per_s": images_per_s, "wall_s": timings["this_run_wall_s"]})
+        "images_per_s": images_per_s, "wall_s": timings["this_run_wall_s"]}, records.BASELINE_METRIC_COLUMNS)
     n_classes, dim = len(val.class_names), cache["encoder"].fv_dim
     records.write_eval(run_dir, {
         "model": config["model"], "dataset": config["dataset"], "split": "val", "n_images": int(len(val_labels)),

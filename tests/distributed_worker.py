@@ -36,7 +36,7 @@ CONFIG = Path(__file__).resolve().parent.parent / "experiments" / "cifar10_convn
 # A tiny, deterministic run: synthetic images, no dropout, float32.
 SMALL = ["dataset='synthetic:192:64'", "num_classes=4", "epochs=2", "batch_size=32", "precision='float32'",
          "dropout=0.0", "init='he'", "lr=0.005", "eval_ten_crop=False", "checkpoint_every_steps=0",
-         "eval_batch_size=32", "holdout_fraction=0.0", "warmup_epochs=0.0", "checkpoint_every_minutes=0.0"]
+         "eval_batch_size=32", "arch='cifar_convnet'", "image_size=24", "holdout_fraction=0.0", "warmup_epochs=0.0", "checkpoint_every_minutes=0.0"]
 
 
 def split_cpu() -> None:

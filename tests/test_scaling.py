@@ -31,6 +31,8 @@ def test_full_run_is_the_scale_own_config_and_small_runs_scale_their_epochs():
     small = cnn[(0.1, 2)]
     assert small["epochs"] == min(cap, round(base / 0.1))
     assert small["val_every_epochs"] == round(small["epochs"] / base)
+    # The warm-up keeps its share of the run, hence about its number of steps.
+    assert small["warmup_epochs"] == pytest.approx(full["warmup_epochs"] * small["epochs"] / base)
     assert (small["train_fraction"], small["subset_seed"], small["eval_ten_crop"]) == (0.1, 2, False)
     fv = [c.config for c in cells if c.model == "fv" and c.fraction == 0.3][0]
     fv_full = [c.config for c in cells if c.model == "fv" and c.fraction == 1.0][0]
@@ -48,7 +50,8 @@ def test_validating_every_nth_epoch_is_an_optional_trainer_key():
     from alexnet import train
 
     config = scaling_grid.cnn_config("cifar10_convnet.py", 1.0, 0, 400)
-    assert "val_every_epochs" not in config  # absent keys keep existing configs' hashes and runs
+    # At fraction 1 the config is the scale's own file, unchanged (same hash, same finished run).
+    assert config == train.resolve_config(scaling_grid.EXPERIMENTS / "cifar10_convnet.py")
     assert train.validate({**config, "val_every_epochs": 3})["val_every_epochs"] == 3
     with pytest.raises(scaling_grid.ConfigError, match="val_every_epochs must be >= 1"):
         train.validate({**config, "val_every_epochs": 0})

@@ -10,7 +10,7 @@ from alexnet.config import ConfigError, load_config
 
 CONFIG = "experiments/cifar10_convnet.py"
 TINY = ["dataset='synthetic:64:16'", "num_classes=4", "batch_size=8", "precision='float32'", "dropout=0.0",
-        "strategy='one_device'", "lr=0.05", "weight_decay=0.01"]
+        "strategy='one_device'", "lr=0.05", "weight_decay=0.01", "arch='cifar_convnet'", "image_size=24"]
 
 
 def _cross_entropy_grads(model, images, labels):
