@@ -39,6 +39,7 @@ MODEL_NAMES = {
     "alexnet2012": "AlexNet 2012 (two towers)",
     "alexnet2014": "AlexNet 2014 (one tower)",
     "cifar_convnet": "CIFAR ConvNet (cuda-convnet layout)",
+    "cifar_alexnet": "Small-image AlexNet (CIFAR)",
 }
 HANDCRAFTED_NAME = "Dense SIFT + Fisher vectors + linear SVM"
 HANDCRAFTED_SHORT = "SIFT+FV"
