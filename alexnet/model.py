@@ -162,12 +162,7 @@ def _cifar_convnet(x, num_classes, dropout, init):
     x = _conv(64, 5, "conv2", init)(x)
     x = lrn("lrn2")(x)
     x = layers.MaxPooling2D(3, 2, padding="same", name="pool2")(x)
-    x = layers.Flatten(name="flatten")(x)
-    x = _dense(384, "fc6", init)(x)
-    x = layers.Dropout(dropout, name="drop6")(x)
-    x = _dense(192, "fc7", init)(x)
-    x = layers.Dropout(dropout, name="drop7")(x)
-    return _dense(num_classes, "fc8", init, activation=None)(x)
+    return _small_image_head(x, (384, 192), num_classes, dropout, init)
 
 
 def _cifar_alexnet(x, num_classes, dropout, init):
@@ -182,10 +177,15 @@ def _cifar_alexnet(x, num_classes, dropout, init):
     x = _conv(192, 3, "conv4", init)(x)
     x = _conv(128, 3, "conv5", init)(x)
     x = pool("pool5")(x)
+    return _small_image_head(x, (512, 256), num_classes, dropout, init)
+
+
+def _small_image_head(x, units, num_classes, dropout, init):
+    """flatten -> fc6 -> dropout -> fc7 -> dropout -> fc8, the small-image networks' classifier."""
     x = layers.Flatten(name="flatten")(x)
-    x = _dense(512, "fc6", init)(x)
+    x = _dense(units[0], "fc6", init)(x)
     x = layers.Dropout(dropout, name="drop6")(x)
-    x = _dense(256, "fc7", init)(x)
+    x = _dense(units[1], "fc7", init)(x)
     x = layers.Dropout(dropout, name="drop7")(x)
     return _dense(num_classes, "fc8", init, activation=None)(x)
 

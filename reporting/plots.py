@@ -39,7 +39,10 @@ def learning_curves(runs: list[tuple[str, pd.DataFrame]]) -> Figure:
                 col = f"{split}_{k}_err_pct"
                 if col in m and m[col].notna().any():
                     label = "held-out" if split == "heldout" else split
-                    ax.plot(m["epoch"], m[col], style, color=colour, label=f"{label} {k.replace('top', 'top-')}")
+                    # Epochs without an evaluation (val_every_epochs > 1) are skipped, not gaps.
+                    points = m[["epoch", col]].dropna()
+                    ax.plot(points["epoch"], points[col], style, color=colour,
+                            label=f"{label} {k.replace('top', 'top-')}")
         if "lr" in m and len(m) > 1:
             lr = m["lr"].to_numpy(float)
             # Step drops (/10 after a constant stretch), not the gradual fall of a cosine schedule.

@@ -25,3 +25,14 @@ def runs_dir(tmp_path, monkeypatch) -> Path:
     d = tmp_path / "runs"
     monkeypatch.setenv("RUNS_DIR", str(d))
     return d
+
+
+def link_cifar(data_dir: Path, root: Path, classes, n_train: int, n_val: int) -> str:
+    """folder:<root> holding links to the first real CIFAR-10 JPEGs of `classes`
+    (n_train from train/, n_val from test/ as val/): the real pipeline at test size."""
+    for split, source, n in (("train", "train", n_train), ("val", "test", n_val)):
+        for name in classes:
+            (root / split / name).mkdir(parents=True)
+            for path in sorted((data_dir / "cifar10" / source / name).iterdir())[:n]:
+                (root / split / name / path.name).symlink_to(path)
+    return f"folder:{root}"

@@ -8,6 +8,7 @@ import pytest
 from alexnet import inputs, optim, records, train
 from alexnet.config import load_config
 from alexnet.data import balanced_subset, holdout_split
+from tests.conftest import link_cifar
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = "experiments/cifar10_convnet.py"
@@ -18,13 +19,7 @@ N_TRAIN, N_VAL = 40, 10
 @pytest.fixture(scope="module")
 def tiny_cifar(data_dir, tmp_path_factory) -> str:
     """folder:<tmp> holding links to real CIFAR-10 JPEGs of three classes."""
-    root = tmp_path_factory.mktemp("tiny_cifar_inputs")
-    for split, source, n in (("train", "train", N_TRAIN), ("val", "test", N_VAL)):
-        for name in CLASSES:
-            (root / split / name).mkdir(parents=True)
-            for path in sorted((data_dir / "cifar10" / source / name).iterdir())[:n]:
-                (root / split / name / path.name).symlink_to(path)
-    return f"folder:{root}"
+    return link_cifar(data_dir, tmp_path_factory.mktemp("tiny_cifar_inputs"), CLASSES, N_TRAIN, N_VAL)
 
 
 def _config(dataset: str, *overrides: str) -> dict:

@@ -13,6 +13,7 @@ import tensorflow as tf
 
 from alexnet import evaluate, loop, records, train
 from alexnet.config import load_config
+from tests.conftest import link_cifar
 
 REPO = Path(__file__).resolve().parent.parent
 CONFIG = "experiments/cifar10_convnet.py"
@@ -31,13 +32,7 @@ SYNTHETIC = ["dataset='synthetic:128:32'", "num_classes=4", "epochs=1", "batch_s
 @pytest.fixture(scope="module")
 def tiny_cifar(data_dir, tmp_path_factory) -> str:
     """folder:<tmp> holding links to N_TRAIN + N_VAL CIFAR-10 images of three classes."""
-    root = tmp_path_factory.mktemp("tiny_cifar")
-    for split, source, n in (("train", "train", N_TRAIN), ("val", "test", N_VAL)):
-        for name in CLASSES:
-            (root / split / name).mkdir(parents=True)
-            for path in sorted((data_dir / "cifar10" / source / name).iterdir())[:n]:
-                (root / split / name / path.name).symlink_to(path)
-    return f"folder:{root}"
+    return link_cifar(data_dir, tmp_path_factory.mktemp("tiny_cifar"), CLASSES, N_TRAIN, N_VAL)
 
 
 @pytest.fixture(scope="module")
