@@ -153,7 +153,7 @@ def make_sources(config: dict, shard=None) -> Sources:
         n_train, n_val = _synthetic_sizes(name)
         full = SyntheticSource("train", n_train, config["num_classes"])
         subset = train_subset(config, full.labels)
-        fit, held = _holdout(full.labels, subset, fraction, config["seed"])
+        fit, held = _data().holdout_split(full.labels, subset, fraction, config["seed"])
 
         def part(indices):
             return SyntheticSource("train", n_train, config["num_classes"], indices, shard)
@@ -164,7 +164,7 @@ def make_sources(config: dict, shard=None) -> Sources:
     try:
         full = data.get_source(name, "train", data_dir=config["data_dir"])
         subset = train_subset(config, full.labels)
-        fit, held = _holdout(full.labels, subset, fraction, config["seed"])
+        fit, held = _data().holdout_split(full.labels, subset, fraction, config["seed"])
         whole = subset is None and not len(held) and shard is None
         train = full if whole else full.select(fit, shard)
         heldout = full.select(held, shard) if len(held) else None
@@ -176,13 +176,6 @@ def make_sources(config: dict, shard=None) -> Sources:
         raise ConfigError(f"dataset {name!r} has {len(full.class_names)} classes but num_classes is "
                           f"{config['num_classes']}")
     return Sources(train, heldout, val, subset, held, labelled)
-
-
-def _holdout(labels, subset, fraction: float, seed: int):
-    if fraction <= 0.0:
-        idx = np.arange(len(labels), dtype=np.int64) if subset is None else np.asarray(subset, np.int64)
-        return idx, idx[:0]
-    return _data().holdout_split(labels, subset, fraction, seed)
 
 
 def colour_stats(config: dict, source):
