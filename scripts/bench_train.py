@@ -8,7 +8,8 @@ code `alexnet.train` runs) on
   * synthetic input: one batch kept in memory and fed again and again, so the
     step costs compute only;
   * real input: the experiment's training pipeline (Imagenette for AlexNet:
-    decode, crop, flip, colour noise) feeding the step as in training;
+    images decoded once into memory, which the first warm-up step waits for,
+    then crop, flip and colour noise per batch) feeding the step as in training;
   * the real pipeline alone, no training, to show what it can deliver.
 If real input reaches ~90% or more of the synthetic speed, the step is compute
 bound; otherwise the input pipeline holds training back.

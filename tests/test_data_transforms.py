@@ -94,17 +94,37 @@ def small(data_dir):
     return full.select(np.arange(0, full.n_images, full.n_images // 12)[:12])
 
 
-def test_eval_centre_crop_is_the_ten_crops_centre(small):
-    (centre, y1), = list(data.eval_dataset(small, 16, colour_stats=STATS).as_numpy_iterator())
-    (ten, y2), = list(data.eval_dataset(small, 16, colour_stats=STATS, ten_crop=True).as_numpy_iterator())
+@pytest.mark.parametrize("cache", [True, False])
+def test_eval_centre_crop_is_the_ten_crops_centre(small, cache):
+    (centre, y1), = list(data.eval_dataset(small, 16, colour_stats=STATS, cache=cache).as_numpy_iterator())
+    (ten, y2), = list(data.eval_dataset(small, 16, colour_stats=STATS, ten_crop=True,
+                                        cache=cache).as_numpy_iterator())
     assert centre.shape == (12, 224, 224, 3) and ten.shape == (12, 10, 224, 224, 3)
     np.testing.assert_array_equal(ten[:, data.CENTRE], centre)
     np.testing.assert_array_equal(y1, small.labels)
     np.testing.assert_array_equal(ten[:, 5 + data.CENTRE], centre[:, :, ::-1])
-    # The paper's recipe spelled out for one 224 px image: resize to 256, centre 224.
-    resized = tf.image.resize(_decode(Path(small.root, small.files[0])), [256, 256])
-    expected = resized[16:240, 16:240] - STATS.mean
-    np.testing.assert_allclose(centre[0], expected.numpy(), atol=1e-3)
+    # The paper's recipe spelled out for one 224 px image: resize to 256, centre 224
+    # (the in-memory cache keeps the 256 x 256 image rounded to uint8).
+    resized = tf.image.resize(_decode(Path(small.root, small.files[0])), [256, 256]).numpy()
+    expected = (np.round(resized) if cache else resized)[16:240, 16:240] - STATS.mean
+    np.testing.assert_allclose(centre[0], expected, atol=1e-3)
+
+
+def test_batched_augmentation_draws_what_the_per_image_path_draws():
+    """The cached path augments whole batches (train_batch); each image gets the
+    crop, mirror and colour shift its key gives on the per-image path."""
+    rng = np.random.default_rng(0)
+    images = rng.integers(0, 256, size=(6, 32, 32, 3), dtype=np.uint8)
+    keys = tf.constant([[7, p] for p in range(6)], tf.int64)
+    batch = data.pipeline.train_batch(tf.constant(images), keys, 28, STATS, 0.1, standardise=True)
+    # PNG is lossless, so the per-image path sees exactly these pixels.
+    single = [data.pipeline.train_image(tf.io.encode_png(im), keys[i], 28, 32, STATS, 0.1, standardise=True)
+              for i, im in enumerate(images)]
+    np.testing.assert_allclose(batch.numpy(), np.stack(single), atol=1e-4)
+    plain = data.pipeline.train_batch(tf.constant(images), keys, 28, STATS, 0.0).numpy() + STATS.mean
+    for out, im in zip(plain, images.astype(np.float32)):  # exact windows, some mirrored
+        windows = [im[y:y + 28, x:x + 28] for y in range(5) for x in range(5)]
+        assert any(np.allclose(out, w, atol=1e-4) or np.allclose(out, w[:, ::-1], atol=1e-4) for w in windows)
 
 
 def test_train_dataset_order_and_augmentation_follow_seed_and_epoch(small):
@@ -130,14 +150,18 @@ def test_native_size_skips_resize_and_crops_exactly(data_dir):
                                       pca_std=0.0).as_numpy_iterator())
     for image in x + STATS.mean.astype(np.float32):  # the decoded image itself, maybe mirrored
         assert any(np.array_equal(image, o) or np.array_equal(image, o[:, ::-1]) for o in originals)
-    (x, _), = list(data.train_dataset(src, 8, image_size=28, resize=32, colour_stats=STATS,
-                                      pca_std=0.0).as_numpy_iterator())
-    # Reference: TF's windowed decode (its edge pixels differ slightly from a full decode's).
-    windows = [tf.io.decode_and_crop_jpeg(Path(full.root, f).read_bytes(), [i, j, 28, 28], channels=3).numpy()
-               for f in src.files for i in range(5) for j in range(5)]
-    windows += [w[:, ::-1] for w in windows]
-    for image in x + STATS.mean.astype(np.float32):
-        assert any(np.array_equal(image, w) for w in windows)
+    # Reference: the full decode for the in-memory cache; TF's windowed decode
+    # (whose edge pixels differ slightly from a full decode's) when reading files.
+    windows = {True: [o[i:i + 28, j:j + 28] for o in originals for i in range(5) for j in range(5)],
+               False: [tf.io.decode_and_crop_jpeg(Path(full.root, f).read_bytes(), [i, j, 28, 28],
+                                                  channels=3).numpy()
+                       for f in src.files for i in range(5) for j in range(5)]}
+    for cache, reference in windows.items():
+        reference += [w[:, ::-1] for w in reference]
+        (x, _), = list(data.train_dataset(src, 8, image_size=28, resize=32, colour_stats=STATS,
+                                          pca_std=0.0, cache=cache).as_numpy_iterator())
+        for image in x + STATS.mean.astype(np.float32):
+            assert any(np.array_equal(image, w) for w in reference), cache
     (x, _), = list(data.train_dataset(src, 8, image_size=32, resize=32, pad=4, colour_stats=STATS,
                                       pca_std=0.0).as_numpy_iterator())
     assert x.shape == (8, 32, 32, 3) and np.any(np.all(x == 0, axis=(2, 3)))  # some zero-padded rows

@@ -9,6 +9,11 @@ patch as resize-then-crop (up to interpolation and the integer grid of
 offsets) but lets `decode_and_crop_jpeg` decode only the window. When c == 224
 (the image's shorter side already equals `resize`) nothing is resized.
 
+Small datasets kept in memory (`pipeline`, `cache=True`) take the paper's
+order literally: each image's central square is decoded once and resized to
+256 x 256 (`square_image`), and training cuts exact 224 windows of it for
+whole batches at once (`crop_batch`).
+
 Eval: the central s x s square is decoded and resized to 256 x 256; the
 centre 224 crop, or the paper's ten crops (four corners, centre and their
 mirrors), are cut from it, so the centre crop equals ten-crop number 4 exactly.
@@ -66,6 +71,15 @@ def decode_window(data: tf.Tensor, window: Window) -> tf.Tensor:
     image = tf.cond(is_jpeg(data), jpeg, other)
     image.set_shape([None, None, 3])
     return image
+
+
+def square_image(data: tf.Tensor, size: int) -> tf.Tensor:
+    """uint8 [size, size, 3]: the image's central square, resized to size x size
+    (bilinear, antialiased when shrinking) and rounded, the form in which small
+    datasets are cached decoded."""
+    image = decode_window(data, lambda h, w: region(h, w, square=True))
+    image = resize_image(image, size, size)
+    return tf.ensure_shape(tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8), [size, size, 3])
 
 
 def crop_size(short_side: tf.Tensor, image_size: int, resize: int) -> tf.Tensor:
@@ -142,25 +156,44 @@ def pca_noise(key, eigval, eigvec, std: float) -> tf.Tensor:
       eigvec: [3, 3], column i the eigenvector of eigval[i].
       std: the paper's 0.1.
     """
-    alpha = tf.random.stateless_normal([3], key, stddev=std)
+    return pca_shift(tf.random.stateless_normal([3], key, stddev=std), eigval, eigvec)
+
+
+def pca_shift(alpha: tf.Tensor, eigval, eigvec) -> tf.Tensor:
+    """RGB offsets [..., 3] for PCA coefficients `alpha` [..., 3] (see `pca_noise`)."""
     return tf.linalg.matvec(tf.constant(eigvec, tf.float32), alpha * tf.constant(eigval, tf.float32) / 255.0)
 
 
 def centre_crop(image: tf.Tensor, size: int) -> tf.Tensor:
-    """The central size x size patch (offsets rounded down, as in `ten_crop`)."""
+    """The central size x size patch of an image [H, W, C] or a batch [B, H, W, C]
+    (offsets rounded down, as in `ten_crop`)."""
     shape = tf.shape(image)
-    return tf.slice(image, tf.stack([(shape[0] - size) // 2, (shape[1] - size) // 2, 0]), [size, size, -1])
+    y, x = (shape[-3] - size) // 2, (shape[-2] - size) // 2
+    return image[..., y:y + size, x:x + size, :]
 
 
 def ten_crop(image: tf.Tensor, size: int) -> tf.Tensor:
-    """[10, size, size, C]: top-left, top-right, bottom-left, bottom-right, centre,
-    then the same five mirrored left-right (the paper's test-time crops)."""
+    """[10, size, size, C] of an image [H, W, C] ([B, 10, size, size, C] of a batch):
+    top-left, top-right, bottom-left, bottom-right, centre, then the same five
+    mirrored left-right (the paper's test-time crops)."""
     shape = tf.shape(image)
-    bottom, right = shape[0] - size, shape[1] - size
+    bottom, right = shape[-3] - size, shape[-2] - size
     corners = [(0, 0), (0, right), (bottom, 0), (bottom, right), (bottom // 2, right // 2)]
     # The mirror of the window at x is the flipped image's window at right - x:
     # ten slices stacked once copy each output pixel once.
-    flipped = tf.reverse(image, [1])
-    crops = [tf.slice(image, tf.stack([y, x, 0]), [size, size, -1]) for y, x in corners]
-    crops += [tf.slice(flipped, tf.stack([y, right - x, 0]), [size, size, -1]) for y, x in corners]
-    return tf.stack(crops)
+    flipped = tf.reverse(image, [-2])
+    crops = [image[..., y:y + size, x:x + size, :] for y, x in corners]
+    crops += [flipped[..., y:y + size, right - x:right - x + size, :] for y, x in corners]
+    return tf.stack(crops, axis=-4)
+
+
+def crop_batch(images: tf.Tensor, y: tf.Tensor, x: tf.Tensor, size: int, flip: tf.Tensor) -> tf.Tensor:
+    """[B, size, size, C]: for each image b the window at (y[b], x[b]), mirrored where flip[b].
+
+    Exact pixel copies by two gathers, so a whole batch is cropped in a few ops
+    instead of a few ops per image.
+    """
+    steps = tf.range(size)
+    rows = y[:, None] + steps
+    cols = tf.where(flip[:, None], x[:, None] + size - 1 - steps, x[:, None] + steps)
+    return tf.gather(tf.gather(images, rows, axis=1, batch_dims=1), cols, axis=2, batch_dims=1)
