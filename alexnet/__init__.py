@@ -1,0 +1,26 @@
+"""AlexNet (Krizhevsky, Sutskever & Hinton, NIPS 2012) in Keras 3 on TensorFlow, and
+everything needed to train and evaluate it at three scales.
+
+    python -m alexnet.train --config experiments/cifar10_convnet.py [key=value ...]
+    python -m alexnet.evaluate runs/<run-id>
+
+Modules, one concern each:
+  defaults    every config key of the trainer with the paper's value, and its rules
+  config      loading config files, overrides, the checking mechanism (baselines too)
+  model       the networks (alexnet2012 two towers, alexnet2014, the CIFAR nets)
+  layers      local response normalisation, the two-tower block
+  data/       image sources and the paper's train/eval transforms in tf.data
+  inputs      what the trainer reads: sources, held-out split, pipelines by config
+  optim       SGD with momentum and coupled weight decay; the learning-rate schedules
+  distribute  strategies (one device, mirrored, multi-worker, TPU), precision, towers
+  trainer     the Trainer: model, optimiser, schedule, checkpoint, the training step
+  loop        the epoch loop: steps, held-out evaluation, metrics, checkpoints
+  monitor     the stuck-at-chance guard and the checkpoint timer
+  train       the command: check the config, set up the run, train, evaluate once
+  evaluate    centre and ten-crop evaluation of a model or a run folder
+  run_folder  run folders: create, resume, lock, log, finish
+  records     the files in a run folder: config, provenance, metrics, eval
+  cli         how every command ends: 0, or one line `error: ...`
+
+Nothing here imports experiments/ (configs) or drivers/.
+"""

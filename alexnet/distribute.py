@@ -17,7 +17,7 @@ Config keys (see `STRATEGIES`):
                              alexnet2012's two towers on its own device
     tower_devices None or two device names; default the first two local GPUs
 
-One custom training loop serves every strategy (loop.py): Keras' `model.fit`
+One custom training loop serves every strategy (trainer.py, loop.py): Keras' `model.fit`
 fails under MultiWorkerMirroredStrategy with Keras 3.15 (keras-team/keras#20585),
 while `strategy.run` inside a tf.function works under all of them.
 """

@@ -25,9 +25,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from alexnet import distribute, inputs, loop, model as model_lib, records
+from alexnet import distribute, inputs, model as model_lib, records
+from alexnet.cli import run_command
 from alexnet.config import ConfigError
 from alexnet.data import CENTRE, topk_error
+from alexnet.trainer import Progress, model_weights
 
 
 def top_k_errors(probs: np.ndarray, labels: np.ndarray) -> dict:
@@ -130,7 +132,7 @@ def load_model(run_dir: Path, checkpoint: str | None = None, with_progress: bool
     Args:
       run_dir: the run folder.
       checkpoint: a checkpoint prefix (runs/<id>/checkpoints/ckpt-N).
-      with_progress: also return the restored `loop.Progress` (epoch, train_s...).
+      with_progress: also return the restored `trainer.Progress` (epoch, train_s...).
 
     Returns:
       The keras.Model (float32 logits), or (model, progress, checkpoint path).
@@ -149,8 +151,8 @@ def load_model(run_dir: Path, checkpoint: str | None = None, with_progress: bool
     model = model_lib.build_model(config["arch"], config["num_classes"], config["image_size"],
                                   dropout=config["dropout"], init=config["init"],
                                   tower_devices=distribute.tower_devices(config))
-    progress = loop.Progress()
-    status = tf.train.Checkpoint(weights=loop.model_weights(model), progress=progress).restore(checkpoint)
+    progress = Progress()
+    status = tf.train.Checkpoint(weights=model_weights(model), progress=progress).restore(checkpoint)
     status.expect_partial().assert_existing_objects_matched()
     return (model, progress, checkpoint) if with_progress else model
 
@@ -169,12 +171,7 @@ def main(argv=None) -> int:
     parser.add_argument("--checkpoint", help="checkpoint prefix to evaluate (default: the newest)")
     parser.add_argument("--batch-size", type=int, default=None, help="images per batch")
     args = parser.parse_args(argv)
-    try:
-        evaluate_run(args.run_dir, args.checkpoint, args.batch_size)
-    except ConfigError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    return run_command(lambda: evaluate_run(args.run_dir, args.checkpoint, args.batch_size), (ConfigError,))
 
 
 if __name__ == "__main__":

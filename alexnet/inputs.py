@@ -18,7 +18,11 @@ import numpy as np
 import tensorflow as tf
 
 from alexnet.config import ConfigError
-from experiments.common import option
+from alexnet.defaults import option
+
+# Config key input_norm: 'mean' subtracts the training mean (the paper);
+# 'standardise' also divides by the per-channel std (see alexnet.data.pipeline).
+INPUT_NORMS = ("mean", "standardise")
 
 
 class SyntheticSource:
@@ -93,9 +97,7 @@ def is_synthetic(config: dict) -> bool:
 
 def train_subset(config: dict, labels) -> np.ndarray | None:
     """The training indices for `train_fraction` < 1 (class-balanced), else None."""
-    fraction = config["train_fraction"]
-    if not 0.0 < fraction <= 1.0:
-        raise ConfigError(f"train_fraction must be in (0, 1], got {fraction}")
+    fraction = config["train_fraction"]  # checked by train.validate; balanced_subset checks again
     if fraction == 1.0:
         return None
     if is_synthetic(config):

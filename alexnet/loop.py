@@ -1,282 +1,197 @@
-"""One custom training loop for every strategy: a tf.function around `strategy.run`.
+"""The epoch loop: train, validate on the held-out split, adjust the learning rate,
+record, checkpoint.
 
-`Trainer` owns the model, the optimiser, the learning-rate schedule and the
-checkpoint; `fit.py` drives it epoch by epoch, and `train.py` sets up the run.
-
-Why not `model.fit`: it fails under MultiWorkerMirroredStrategy with Keras 3.15
-(keras-team/keras#20585). The step below does what fit would, explicitly:
-each replica averages its per-example losses over the GLOBAL batch
-(`tf.nn.compute_average_loss`), the replicas' gradients are summed by the
-optimiser's all-reduce, so one step at global batch B is the same update on 1,
-2 or 64 replicas.
-
-Everything a resumed run needs is in the tf.train.Checkpoint: weights, the
-optimiser's momentum slots and iteration counter, the dropout RNG state (a
-model variable), the schedule's state, and `Progress` (epoch, step within the
-epoch, the epoch's running sums, elapsed times). The data order of an epoch is
-fixed by (seed, epoch), so skipping `step` batches continues it exactly. (The
-stuck-at-chance guard's count, `monitor.ChanceGuard`, starts afresh.)
+One epoch, as the loop below runs it:
+  1. the epoch's data in the order fixed by (seed, epoch), minus the steps a
+     resumed run already did (one iterator runs through all remaining epochs);
+  2. training steps, each at the schedule's rate (warm-up, cosine), with a
+     progress bar, a TensorBoard point every 10 steps, a stop at the first
+     non-finite loss, the stuck-at-chance guard (`monitor.ChanceGuard`), and a
+     checkpoint every `checkpoint_every_minutes` (or `checkpoint_every_steps`);
+  3. every `val_every_epochs`, evaluation (centre crop) on the HELD-OUT part of
+     the training set, which the plateau rule reads; one row in metrics.csv and
+     TensorBoard, then the end-of-epoch checkpoint.
+The reported split (val/test) is never read here: `train.py` evaluates it
+once, after the last epoch. The loop works through the Trainer's methods
+(`trainer.py`); where training stands lives in the Trainer's checkpoint.
+Only the chief (worker 0) writes records; every worker checkpoints, because a
+save is a collective operation under MultiWorkerMirroredStrategy.
 """
 
 from __future__ import annotations
 
-import contextlib
-import math
-import warnings
+import sys
+import time
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, Callable
 
 import keras
 import numpy as np
 import tensorflow as tf
+from tensorflow.core.framework import summary_pb2
 
-from alexnet import distribute, model as model_lib, optim
-from alexnet.config import ConfigError
+from alexnet import distribute, inputs, monitor, records
+from alexnet.trainer import STATS, Trainer, check_finite, summarise
+from alexnet.defaults import option
 
-# Per-step statistics, summed over the global batch.
-STATS = ("loss_sum", "top1_correct", "top5_correct", "count")
-
-
-class TrainingDiverged(RuntimeError):
-    """The loss became NaN or infinite; the last good checkpoint is kept."""
-
-
-class Progress(tf.Module):
-    """Where training stands, as variables so the checkpoint carries it."""
-
-    def __init__(self):
-        super().__init__(name="progress")
-        self.epoch = tf.Variable(0, dtype=tf.int64, trainable=False, name="epochs_done")
-        self.step = tf.Variable(0, dtype=tf.int64, trainable=False, name="step_in_epoch")
-        # The running sums of the unfinished epoch (STATS) and its training seconds.
-        self.sums = tf.Variable(tf.zeros([len(STATS)], tf.float64), trainable=False, name="epoch_sums")
-        self.epoch_train_s = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="epoch_train_s")
-        self.train_s = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="train_s")
-        self.wall_s = tf.Variable(0.0, dtype=tf.float64, trainable=False, name="wall_s")
+# tf.summary.scalar needs the tensorboard package, which TensorFlow 2.21 no
+# longer installs; a scalar summary is a float tensor tagged for this plugin.
+_SCALAR = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
 
 
-@contextlib.contextmanager
-def _quiet_tf_data():
-    """Silences the warning tf.data gives whenever tf.distribute reads dataset options in a graph."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", message="To make it possible to preserve tf.data options")
-        yield
+@dataclass
+class Job:
+    """What the epoch loop needs: the config, the trainer and this worker's data."""
+
+    config: dict
+    strategy: tf.distribute.Strategy
+    trainer: Trainer
+    train_source: Any
+    heldout_source: Any  # None: nothing is evaluated during training
+    stats: Any
+    steps: int
+    chief: bool
 
 
-def model_weights(model: keras.Model) -> list:
-    """Every model variable, in the model's (deterministic) order, for tf.train.Checkpoint.
+def _scalar(name: str, value: float) -> None:
+    tf.summary.write(name, tf.constant(float(value), tf.float32), metadata=_SCALAR)
 
-    A Keras 3 functional model handed to tf.train.Checkpoint directly saves
-    none of its own variables (the weights got in only through the optimiser),
-    which would lose non-trainable state such as dropout's RNG. Paths are no
-    keys either: a second model in the same process gets seed_generator_4.
+
+class _Clock:
+    """Training seconds (this epoch, whole run) and wall seconds, carried over resumes."""
+
+    def __init__(self, seconds: dict, mid_epoch: bool):
+        self.train_s, self.wall_s = seconds["train_s"], seconds["wall_s"]
+        self.epoch_train_s = seconds["epoch_train_s"] if mid_epoch else 0.0
+        self.tick = time.time()
+
+    def lap(self, training: bool = True) -> None:
+        now = time.time()
+        if training:
+            self.epoch_train_s += now - self.tick
+            self.train_s += now - self.tick
+        self.wall_s += now - self.tick
+        self.tick = now
+
+    def seconds(self) -> dict:
+        return {"train_s": self.train_s, "wall_s": self.wall_s, "epoch_train_s": self.epoch_train_s}
+
+
+def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> None:
+    """Trains from where the restored checkpoint left off until `epochs` are done.
+
+    Raises:
+      trainer.TrainingDiverged: a non-finite loss or weights.
+      monitor.StuckAtChance: the loss stayed at ln(classes) and the guard's action is 'stop'.
     """
-    return list(model.variables)
+    config, trainer = job.config, job.trainer
+    manager = trainer.manager(distribute.checkpoint_dir(run_dir, job.strategy))
+    writer = tf.summary.create_file_writer(str(run_dir / "tb")) if job.chief else tf.summary.create_noop_writer()
+    heldout = None
+    if job.heldout_source is not None:
+        heldout = trainer.distribute(lambda b: inputs.eval_dataset(config, job.heldout_source, b, job.stats))
+    every = config["checkpoint_every_steps"]
+    timer = monitor.SaveTimer(option(config, "checkpoint_every_minutes"))
+    share = distribute.flag_sharer(job.strategy)
+    guard = monitor.ChanceGuard(config["num_classes"], option(config, "chance_guard_steps"))
+    epoch, start = trainer.position()
+    sums = trainer.epoch_sums() if start else np.zeros(len(STATS))
+    clock = _Clock(trainer.seconds(), mid_epoch=start > 0)
+    if epoch < config["epochs"]:
+        data = iter(trainer.distribute_epochs(
+            lambda b, e: inputs.train_dataset(config, job.train_source, b, e, job.stats),
+            epoch, config["epochs"], skip_batches=start, take_batches=job.steps))
+    while epoch < config["epochs"]:
+        lr = trainer.set_learning_rate(job.steps)
+        if verbose:
+            print(f"epoch {epoch + 1}/{config['epochs']} (lr {lr:g})", flush=True)
+        # On a terminal the bar redraws twice a second; in a log file, a line every 30 s.
+        bar = keras.utils.Progbar(job.steps, verbose=1 if verbose else 0,
+                                  interval=0.5 if sys.stdout.isatty() else 30.0,
+                                  stateful_metrics=["loss", "top1_err", "lr"])
+        bar.update(start)
+        clock.lap(training=False)
+        for step in range(start, job.steps):
+            lr = trainer.set_learning_rate(job.steps)
+            batch = trainer.train_step(data).numpy()
+            check_finite(batch, epoch, step)
+            sums += batch
+            clock.lap()
+            running = summarise(sums)
+            bar.update(step + 1, [("loss", running["loss"]), ("top1_err", running["top1_err_pct"]), ("lr", lr)])
+            step_loss = batch[0] / max(batch[3], 1)
+            if trainer.global_step() % 10 == 0:
+                with writer.as_default(step=trainer.global_step()):
+                    _scalar("train/step_loss", step_loss)
+                    _scalar("train/lr", lr)
+            _check_chance(guard, step_loss, config, log)
+            if step + 1 < job.steps and _save_due(share, timer, every, step):
+                trainer.save(manager, epoch, step + 1, sums, clock.seconds())
+                timer.reset()
+                clock.lap(training=False)
+        row, next_lr = _end_of_epoch(job, epoch, lr, sums, clock, heldout)
+        if job.chief:
+            # The row first, then the checkpoint: a kill in between repeats the
+            # epoch's end, and append_metrics replaces the row.
+            records.append_metrics(run_dir, row)
+            with writer.as_default(step=epoch + 1):
+                for key, value in row.items():
+                    if key != "epoch" and value != "":
+                        _scalar(f"epoch/{key}", value)
+            writer.flush()
+        log(_epoch_line(row, next_lr if config["lr_schedule"] != "cosine" else row["lr"]))
+        epoch, start, sums = epoch + 1, 0, np.zeros(len(STATS))
+        clock.epoch_train_s = 0.0
+        trainer.save(manager, epoch, 0, sums, clock.seconds())
+        timer.reset()
 
 
-def batch_stats(per_example_loss, logits, labels) -> tf.Tensor:
-    """[loss sum, top-1 correct, top-5 correct, count] of one batch (float32)."""
-    k = min(5, logits.shape[-1])
-    top = tf.math.top_k(logits, k).indices
-    hit = tf.equal(top, tf.cast(labels, top.dtype)[:, None])
-    return tf.stack([tf.reduce_sum(per_example_loss),
-                     tf.reduce_sum(tf.cast(hit[:, 0], tf.float32)),
-                     tf.reduce_sum(tf.cast(tf.reduce_any(hit, axis=1), tf.float32)),
-                     tf.cast(tf.shape(labels)[0], tf.float32)])
+def _save_due(share, timer: monitor.SaveTimer, every_steps: int, step: int) -> bool:
+    """Whether to checkpoint after `step`: by time when a cadence in minutes is set
+    (it takes precedence over `checkpoint_every_steps`), else by steps.
 
-
-def summarise(sums) -> dict:
-    """Mean loss and top-1/top-5 error in percent from summed STATS."""
-    loss, top1, top5, n = (float(v) for v in sums)
-    n = max(n, 1.0)
-    return {"loss": loss / n, "top1_err_pct": 100.0 * (1 - top1 / n), "top5_err_pct": 100.0 * (1 - top5 / n)}
-
-
-class Trainer:
-    """Model, optimiser, schedule and checkpoint, built in the strategy's scope.
-
-    Args:
-      config: the resolved config.
-      strategy: from `distribute.make_strategy`.
+    Under several workers every one must take part in a save, so the chief's
+    clock decides, shared every 20 steps (one small all-reduce).
     """
-
-    def __init__(self, config: dict, strategy: tf.distribute.Strategy):
-        self.config, self.strategy = config, strategy
-        self.global_batch = config["batch_size"]
-        self.per_replica_batch = distribute.per_replica_batch(self.global_batch, strategy)
-        self.precision = distribute.resolve_precision(config)
-        model_lib.set_precision(self.precision)
-        keras.utils.set_random_seed(config["seed"])
-        with strategy.scope():
-            self.model = model_lib.build_model(
-                config["arch"], config["num_classes"], config["image_size"], dropout=config["dropout"],
-                init=config["init"], tower_devices=distribute.tower_devices(config))
-            self.optimizer = optim.make_optimizer(config, self.precision)
-            self.optimizer.build(self.model.trainable_variables)
-        self.kernels = model_lib.kernel_variables(self.model)
-        self.schedule = optim.PlateauSchedule(config)
-        self.progress = Progress()
-        self.checkpoint = tf.train.Checkpoint(weights=model_weights(self.model), optimizer=self.optimizer,
-                                              schedule=self.schedule, progress=self.progress)
-        self._grads = self._forward_backward
-        if config["jit_compile"]:
-            # XLA compiles the per-replica forward and backward pass; the
-            # optimiser's cross-replica update stays outside it.
-            self._grads = tf.function(self._forward_backward, jit_compile=True)
-        self._lr = None
-        self.train_step = tf.function(self._train_step)
-        self._evaluate = tf.function(self._evaluate_all)
-
-    # ---- steps ---------------------------------------------------------------
-
-    def _forward_backward(self, images, labels):
-        variables = self.model.trainable_variables
-        with tf.GradientTape() as tape:
-            logits = self.model(images, training=True)
-            per_example = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-            loss = tf.nn.compute_average_loss(per_example, global_batch_size=self.global_batch)
-            # The coupled L2 weight decay (optim.py); divided by the replica count
-            # because the replicas' gradients are summed.
-            decay = optim.weight_decay_loss(self.kernels, self.config["weight_decay"])
-            loss += tf.nn.scale_regularization_loss(decay)
-            scaled = self.optimizer.scale_loss(loss)
-        return tape.gradient(scaled, variables), batch_stats(per_example, logits, labels)
-
-    def _replica_step(self, images, labels):
-        grads, stats = self._grads(images, labels)
-        self.optimizer.apply_gradients(zip(grads, self.model.trainable_variables))
-        return stats
-
-    def _train_step(self, iterator):
-        images, labels = next(iterator)
-        stats = self.strategy.run(self._replica_step, args=(images, labels))
-        return self.strategy.reduce(tf.distribute.ReduceOp.SUM, stats, axis=None)
-
-    def _replica_eval(self, images, labels):
-        logits = self.model(images, training=False)
-        per_example = keras.losses.sparse_categorical_crossentropy(labels, logits, from_logits=True)
-        return batch_stats(per_example, logits, labels)
-
-    def _evaluate_all(self, dist_dataset):
-        # Iterating inside the tf.function lets tf.distribute handle the last,
-        # partial batch (and workers whose shards end a batch early).
-        totals = tf.zeros([len(STATS)], tf.float32)
-        for images, labels in dist_dataset:
-            stats = self.strategy.run(self._replica_eval, args=(images, labels))
-            totals += self.strategy.reduce(tf.distribute.ReduceOp.SUM, stats, axis=None)
-        return totals
-
-    # ---- data ----------------------------------------------------------------
-
-    @property
-    def input_pipelines(self) -> int:
-        """One input pipeline per worker; each feeds that worker's local replicas."""
-        return distribute.num_workers(self.strategy)
-
-    @property
-    def local_replicas(self) -> int:
-        return self.strategy.num_replicas_in_sync // self.input_pipelines
-
-    def steps_per_epoch(self, n_train_images: int) -> int:
-        """Global steps per epoch; every worker computes the same number from the
-        full training set size, with its shard at least floor(n / workers) images."""
-        per_worker = self.per_replica_batch * self.local_replicas
-        steps = (n_train_images // self.input_pipelines) // per_worker
-        if steps < 1:
-            raise ConfigError(
-                f"batch_size {self.global_batch} is larger than the {n_train_images} training images")
-        return steps
-
-    def distribute(self, make_dataset, skip_batches: int = 0, take_batches: int | None = None):
-        """A distributed dataset from `make_dataset(per_replica_batch)`.
-
-        Args:
-          make_dataset: builds this worker's dataset, batched per replica.
-          skip_batches: global steps already done in this epoch (resume).
-          take_batches: global steps to keep (all workers stop together).
-        """
-        local = self.local_replicas
-
-        def fn(context: tf.distribute.InputContext):
-            ds = make_dataset(context.get_per_replica_batch_size(self.global_batch))
-            if take_batches is not None:
-                ds = ds.take(take_batches * local)
-            return ds.skip(skip_batches * local)
-
-        with _quiet_tf_data():
-            return self.strategy.distribute_datasets_from_function(fn)
-
-    def distribute_epochs(self, make_epoch, first: int, last: int, skip_batches: int, take_batches: int):
-        """One distributed dataset of epochs `first`..`last - 1`, each `take_batches` long.
-
-        One iterator serves the whole run: a fresh iterator per epoch, with
-        the last one dropped unfinished, cost ~40 s per Imagenette epoch (tf.data
-        tearing down the old pipeline), and tf.data now prepares an epoch's first
-        batches while the previous one ends.
-
-        Args:
-          make_epoch: (per_replica_batch, epoch) -> this worker's dataset of that epoch.
-          first, last: the epochs to cover.
-          skip_batches: global steps of epoch `first` already done (resume).
-          take_batches: global steps per epoch (all workers stop together).
-        """
-        local = self.local_replicas
-
-        def fn(context: tf.distribute.InputContext):
-            batch = context.get_per_replica_batch_size(self.global_batch)
-            parts = [make_epoch(batch, e).take(take_batches * local) for e in range(first, last)]
-            parts[0] = parts[0].skip(skip_batches * local)
-            ds = parts[0]
-            for part in parts[1:]:
-                ds = ds.concatenate(part)
-            return ds
-
-        with _quiet_tf_data():
-            return self.strategy.distribute_datasets_from_function(fn)
-
-    # ---- training state ------------------------------------------------------
-
-    def set_learning_rate(self, steps_per_epoch: int) -> float:
-        """Sets the optimiser's rate for the next step (warm-up, cosine, drops); returns it."""
-        lr = self.schedule.rate(self.global_step(), steps_per_epoch)
-        if lr != self._lr:
-            self.optimizer.learning_rate = lr
-            self._lr = lr
-        return lr
-
-    def evaluate(self, dist_dataset) -> dict:
-        with _quiet_tf_data():
-            return summarise(self._evaluate(dist_dataset).numpy())
-
-    def weights_finite(self) -> bool:
-        return all(bool(tf.reduce_all(tf.math.is_finite(tf.cast(v, tf.float32))))
-                   for v in self.model.trainable_variables)
-
-    def manager(self, directory: Path) -> tf.train.CheckpointManager:
-        return tf.train.CheckpointManager(self.checkpoint, str(directory),
-                                          max_to_keep=self.config["keep_checkpoints"])
-
-    def restore(self, directory: Path) -> str | None:
-        """Restores the newest checkpoint in `directory`; returns its path or None."""
-        latest = tf.train.latest_checkpoint(str(directory))
-        if latest:
-            self.checkpoint.restore(latest).assert_existing_objects_matched()
-        return latest
-
-    def save(self, manager: tf.train.CheckpointManager, sums, epoch_train_s: float) -> str:
-        """Saves a checkpoint unless the weights went bad (then TrainingDiverged)."""
-        if not self.weights_finite():
-            raise TrainingDiverged("the weights are no longer finite")
-        self.progress.sums.assign(np.asarray(sums, np.float64))
-        self.progress.epoch_train_s.assign(epoch_train_s)
-        step = int(self.optimizer.iterations.numpy())
-        return manager.save(checkpoint_number=step)
-
-    def global_step(self) -> int:
-        return int(self.optimizer.iterations.numpy())
+    if timer.every_s <= 0:
+        return bool(every_steps) and (step + 1) % every_steps == 0
+    if share is bool:  # one worker
+        return timer.due()
+    return (step + 1) % 20 == 0 and share(timer.due())
 
 
-def check_finite(stats, epoch: int, step: int) -> None:
-    """Raises TrainingDiverged if a step's summed loss is NaN or infinite."""
-    if not math.isfinite(float(stats[0])):
-        raise TrainingDiverged(f"non-finite training loss ({float(stats[0])}) at epoch {epoch + 1}, "
-                               f"step {step + 1}")
+def _check_chance(guard: monitor.ChanceGuard, step_loss: float, config: dict, log) -> None:
+    message = guard.update(step_loss)
+    if message is None:
+        return
+    if option(config, "chance_guard_action") == "stop":
+        raise monitor.StuckAtChance(message)
+    log(f"warning: {message} (continuing: chance_guard_action='warn')")
+
+
+def _end_of_epoch(job: Job, epoch: int, lr: float, sums, clock: _Clock, heldout) -> tuple[dict, float]:
+    """Evaluates on the held-out split and updates the schedule; returns the epoch's
+    metrics row and the rate the schedule continues from."""
+    train = summarise(sums)
+    # `val_every_epochs` (data scaling: many tiny epochs) evaluates every n-th and the last
+    # epoch; in between the plateau schedule waits, as its patience counts evaluations.
+    every = option(job.config, "val_every_epochs")
+    evaluate = heldout is not None and ((epoch + 1) % every == 0 or epoch + 1 == job.config["epochs"])
+    held = job.trainer.evaluate(heldout) if evaluate else dict.fromkeys(("loss", "top1_err_pct", "top5_err_pct"))
+    next_lr = job.trainer.end_epoch(epoch + 1, held["top1_err_pct"])
+    clock.lap(training=False)
+    row = {"epoch": epoch + 1, "lr": lr, "train_loss": train["loss"],
+           "train_top1_err_pct": train["top1_err_pct"], "train_top5_err_pct": train["top5_err_pct"],
+           "heldout_loss": held["loss"], "heldout_top1_err_pct": held["top1_err_pct"],
+           "heldout_top5_err_pct": held["top5_err_pct"],
+           "images_per_s": sums[3] / max(clock.epoch_train_s, 1e-9), "wall_s": clock.wall_s}
+    return {k: "" if v is None else v for k, v in row.items()}, next_lr
+
+
+def _epoch_line(row: dict, next_lr: float) -> str:
+    held = (f"held-out loss {row['heldout_loss']:.4f}, held-out top-1 {row['heldout_top1_err_pct']:.2f}% "
+            f"top-5 {row['heldout_top5_err_pct']:.2f}%" if row["heldout_loss"] != "" else "not evaluated")
+    line = (f"epoch {row['epoch']}: loss {row['train_loss']:.4f}, train top-1 {row['train_top1_err_pct']:.2f}%, "
+            f"{held}, {row['images_per_s']:.1f} img/s, lr {row['lr']:g}")
+    return line + (f" -> {next_lr:g}" if next_lr < 0.999 * row["lr"] else "")

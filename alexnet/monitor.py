@@ -17,6 +17,9 @@ import math
 import time
 from typing import Callable
 
+# What a run does when the guard fires (config key chance_guard_action).
+ACTIONS = ("warn", "stop")
+
 
 class StuckAtChance(RuntimeError):
     """The training loss stayed at ln(classes); raised when the guard's action is 'stop'."""

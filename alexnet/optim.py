@@ -37,7 +37,7 @@ import keras
 import tensorflow as tf
 
 from alexnet.config import ConfigError
-from experiments.common import option
+from alexnet.defaults import option
 
 SCHEDULES = ("plateau", "step", "cosine")
 

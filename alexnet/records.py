@@ -17,10 +17,10 @@ A run folder (never reused by another run, never overwritten):
 
 Errors are stored as percentages in columns named `*_err_pct`.
 
-The folder name ends with a hash of the resolved config, so rerunning the same
-command finds its own unfinished run and resumes it (`find_unfinished`), while
-a finished run is never touched again. Every file is written atomically
-(temporary file, then rename), so a kill never leaves half a JSON file.
+Creating, finding, locking, logging and finishing run folders is
+`alexnet.run_folder`; this module reads and writes the files in them. Every
+file is written atomically (temporary file, then rename), so a kill never
+leaves half a JSON file.
 """
 
 from __future__ import annotations
@@ -56,11 +56,6 @@ PACKAGES = (
 )
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-
-def runs_root() -> Path:
-    """Where run folders go: $RUNS_DIR, else runs/ in the repository."""
-    return Path(os.environ.get("RUNS_DIR", REPO_ROOT / "runs"))
 
 
 def config_hash(config: dict) -> str:
@@ -100,45 +95,6 @@ def _json_default(obj):
 
 def read_json(path: Path) -> Any:
     return json.loads(Path(path).read_text())
-
-
-def find_unfinished(experiment: str, config: dict, root: Path | None = None) -> Path | None:
-    """The newest unfinished run folder of this experiment with this exact config."""
-    root = Path(root or runs_root())
-    suffix = f"-{experiment}-{config_hash(config)}"
-    candidates = sorted(p for p in root.glob(f"*{suffix}") if p.is_dir() and not (p / "done").exists())
-    return candidates[-1] if candidates else None
-
-
-def find_finished(experiment: str, config: dict, root: Path | None = None) -> Path | None:
-    """The newest finished run folder of this experiment with this exact config."""
-    root = Path(root or runs_root())
-    suffix = f"-{experiment}-{config_hash(config)}"
-    candidates = sorted(p for p in root.glob(f"*{suffix}") if (p / "done").exists())
-    return candidates[-1] if candidates else None
-
-
-def new_run_dir(experiment: str, config: dict, root: Path | None = None) -> Path:
-    """Creates a fresh run folder and writes config.json into it first.
-
-    The folder is created with exclusive mkdir, so two runs started in the same
-    second get different folders instead of sharing one.
-    """
-    root = Path(root or runs_root())
-    root.mkdir(parents=True, exist_ok=True)
-    stamp = _dt.datetime.now(_dt.timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    base = f"{stamp}-{experiment}-{config_hash(config)}"
-    for attempt in range(100):
-        run_dir = root / (base if attempt == 0 else f"{stamp}.{attempt}-{experiment}-{config_hash(config)}")
-        try:
-            run_dir.mkdir()
-            break
-        except FileExistsError:
-            continue
-    else:
-        raise RuntimeError(f"could not create a new run folder under {root}")
-    write_json_atomic(run_dir / "config.json", config)
-    return run_dir
 
 
 def dataset_fingerprint(paths: Sequence[str], root: str | Path | None = None) -> dict:
@@ -274,28 +230,6 @@ def write_eval(run_dir: Path, result: dict) -> None:
     current = read_json(path) if path.exists() else {}
     current.update(result)
     write_json_atomic(path, current)
-
-
-def mark_done(run_dir: Path) -> None:
-    write_text_atomic(Path(run_dir) / "done", _dt.datetime.now(_dt.timezone.utc).isoformat() + "\n")
-
-
-def is_done(run_dir: Path) -> bool:
-    return (Path(run_dir) / "done").exists()
-
-
-def list_runs(root: Path | None = None, finished_only: bool = True) -> list[Path]:
-    root = Path(root or runs_root())
-    if not root.exists():
-        return []
-    return sorted(p for p in root.iterdir()
-                  if p.is_dir() and (p / "config.json").exists() and (not finished_only or is_done(p)))
-
-
-def log_line(run_dir: Path, text: str) -> None:
-    """Appends a line to the run's log.txt (and echoes nothing; callers print)."""
-    with open(Path(run_dir) / "log.txt", "a") as f:
-        f.write(text.rstrip("\n") + "\n")
 
 
 def copy_record(run_dir: Path, dest_root: Path, names: Iterable[str] = (

@@ -9,6 +9,7 @@ as the same run records (alexnet.records).
     python -m baselines.run --config experiments/fv_imagenette.py [key=value ...]
 
 Modules, one concern each:
+  defaults      every config key with its default (the plain K=256 pipeline), and its rules
   descriptors   dense multi-scale SIFT (VLFeat) and colour statistics
   fisher        the Fisher-vector encoding in float32 BLAS (and VLFeat's, for checks)
   gmm           EM for the diagonal GMM, reusing fisher's matrix products
@@ -17,5 +18,6 @@ Modules, one concern each:
   extract       fitting on a sample, and parallel encoding of whole splits
   classifier    SGD hinge OvR SVMs over the shards; penalty chosen on held-out data
   run           the command: config -> run record
+  variants      a baseline config's variants for side studies (the ablation)
 Each module's docstring states where it departs from the published pipelines.
 """

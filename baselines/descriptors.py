@@ -39,10 +39,24 @@ import numpy as np
 
 try:
     from cyvlfeat.sift import dsift
-except ImportError as err:  # the one dependency that needs a C library first
-    raise ImportError("cyvlfeat is not installed: install VLFeat (apt-get install libvlfeat-dev, or "
-                      "conda install -c conda-forge vlfeat), then "
-                      "pip install --no-build-isolation -r requirements-vlfeat.txt") from err
+except ImportError:  # the one dependency that needs a C library first; see require_vlfeat
+    dsift = None
+
+VLFEAT_MISSING = ("cyvlfeat (VLFeat's Python binding) is not installed, so the Fisher-vector baseline "
+                  "cannot run (the CNN can): install VLFeat (as root: apt-get install libvlfeat-dev; "
+                  "with conda: conda install -c conda-forge vlfeat), then "
+                  "pip install --no-build-isolation -r requirements-vlfeat.txt")
+
+
+class VLFeatMissing(ValueError):
+    """VLFeat or its Python binding is not installed; the message says how to install it.
+    (A ValueError, like a missing dataset: every command reports it as one line.)"""
+
+
+def require_vlfeat() -> None:
+    """Raises VLFeatMissing (one line saying what to install) unless cyvlfeat imports."""
+    if dsift is None:
+        raise VLFeatMissing(VLFEAT_MISSING)
 
 # vl_phow's defaults: the SIFT magnification factor relating bin size to the
 # smoothing scale, and the contrast under which a descriptor is zeroed.

@@ -43,6 +43,7 @@ from typing import Iterator
 import numpy as np
 
 from alexnet import records
+from baselines.defaults import CACHE_DTYPES
 from baselines.encoder import Encoder, EncoderSettings
 
 # Bump when a code change alters the vectors, so stale caches are not reused.
@@ -68,8 +69,8 @@ class SplitCache:
 
     def __init__(self, folder: Path, n_images: int, shard_size: int, fv_dim: int, dtype: str,
                  class_names: list[str] | None = None):
-        if dtype not in ("float16", "int8"):
-            raise ValueError(f"cache_dtype must be 'float16' or 'int8', got {dtype!r}")
+        if dtype not in CACHE_DTYPES:
+            raise ValueError(f"cache_dtype must be one of {', '.join(CACHE_DTYPES)}, got {dtype!r}")
         self.folder = Path(folder)
         self.n_images, self.shard_size, self.fv_dim, self.dtype = n_images, shard_size, fv_dim, dtype
         self.class_names = class_names or []

@@ -34,61 +34,22 @@ from pathlib import Path
 import numpy as np
 from threadpoolctl import threadpool_limits
 
-from alexnet import records
-from alexnet.config import ConfigError, load_config
+from alexnet import records, run_folder
+from alexnet.cli import import_tensorflow, parse_with_overrides, run_command
+from alexnet.config import ConfigError, check_config, load_config
 from baselines import classifier
+from baselines.defaults import RULES, fv_base_config, fv_optional_config
+from baselines.descriptors import require_vlfeat
 from baselines.encode_cache import default_cache_dir, open_split, settings_key
 from baselines.encoder import EncoderSettings
 from baselines.extract import encode_split, fit_or_load_encoder
 
 log = logging.getLogger("baselines")
 
-# Value rules: key -> (test, what the key must be). Types are checked by load_config.
-_positive = (lambda v: v > 0, "positive")
-RULES = {
-    **{key: _positive for key in ("step", "pca_dim", "gmm_components", "gmm_iterations", "gmm_images",
-                                  "gmm_samples", "svm_epochs", "cache_shard_size", "upscale")},
-    "sift_bin_sizes": (lambda v: len(v) > 0 and all(int(s) > 0 for s in v), "a non-empty list of positive sizes"),
-    "svm_alphas": (lambda v: len(v) > 0 and all(float(a) > 0 for a in v), "a non-empty list of positive penalties"),
-    "train_fraction": (lambda v: 0.0 < v <= 1.0, "in (0, 1]"),
-    "svm_select_fraction": (lambda v: 0.0 < v <= 1.0, "in (0, 1]"),
-    "holdout_fraction": (lambda v: 0.0 <= v < 1.0, "in [0, 1)"),
-    "max_pixels": (lambda v: v >= 0, "0 (no limit) or positive"),
-    "workers": (lambda v: v >= 0, "0 (one per core) or positive"),
-    "cache_dtype": (lambda v: v in ("float16", "int8"), "one of float16, int8"),
-    "svm_solver": (lambda v: v in ("auto", "sgd", "liblinear"), "one of auto, sgd, liblinear"),
-    "svm_exact_max_gb": (lambda v: v >= 0, "0 or more (GiB)"),
-}
-
-
-# Keys a config may add to fv_base_config(). Kept out of the base so that the
-# configs (and run-folder hashes) of runs without them stay as they were.
-OPTIONAL = {
-    # A side study's name (experiments/baseline_ablation.py). The per-scale summary
-    # tables skip its runs, so a variant never replaces the scale's baseline there.
-    "study": (lambda v: isinstance(v, str) and v != "", "a non-empty name"),
-}
-
-
 def validate(config: dict) -> dict:
-    """Checks keys and values; raises ConfigError with one line naming the problem."""
-    from experiments.fv_common import fv_base_config
-
-    expected = set(fv_base_config())
-    present = set(config) - {"config_file"} - set(OPTIONAL)
-    if present - expected:
-        raise ConfigError(f"unknown baseline config key(s): {', '.join(sorted(present - expected))}")
-    if expected - present:
-        raise ConfigError(f"baseline config lacks key(s): {', '.join(sorted(expected - present))} "
-                          "(start from experiments.fv_common.fv_base_config())")
-    for key, (test, must) in [*RULES.items(), *((k, r) for k, r in OPTIONAL.items() if k in config)]:
-        try:
-            ok = test(config[key])
-        except (TypeError, ValueError):
-            ok = False
-        if not ok:
-            raise ConfigError(f"config key '{key}' must be {must}, got {config[key]!r}")
-    return config
+    """Checks keys, types and values; raises ConfigError with one line naming the problem."""
+    return check_config(config, fv_base_config(), fv_optional_config(), RULES, what="baseline config",
+                        hint=" (start from baselines.defaults.fv_base_config())")
 
 
 def n_workers(config: dict) -> int:
@@ -162,15 +123,21 @@ def _train_indices(config: dict, train) -> tuple[np.ndarray, np.ndarray]:
 def run(config: dict) -> Path:
     """The whole pipeline for one config; returns the finished run folder."""
     config = validate(config)
+    require_vlfeat()
     start = time.time()
     train, val = _sources(config)
-    run_dir = records.find_unfinished(config["experiment"], config) or records.new_run_dir(
-        config["experiment"], config)
+    run_dir = run_folder.choose(config)
+    lock = run_folder.Lock(run_dir)
+    try:
+        _run_in(run_dir, config, train, val, start)
+    finally:
+        lock.release()
+    return run_dir
 
-    def note(text: str) -> None:
-        print(text, flush=True)
-        records.log_line(run_dir, text)
 
+def _run_in(run_dir: Path, config: dict, train, val, start: float) -> None:
+    """The pipeline's stages, writing into the locked run folder."""
+    note = run_folder.Log(run_dir)
     note(f"run folder: {run_dir}")
     records.write_provenance(run_dir, {"name": config["dataset"], "root": train.root,
                                        "fingerprint": train.fingerprint, "train": train.info(),
@@ -196,10 +163,9 @@ def run(config: dict) -> Path:
              + (" (chosen)" if row["chosen"] else ""))
     solver = "liblinear" if settings.exact(len(idx), cache["train"].fv_dim) else "sgd"  # of the final model
     errs = _write_record(run_dir, config, cache, model, idx, held, selection, svm_s, start, val, solver)
-    records.mark_done(run_dir)
+    run_folder.mark_done(run_dir)
     note(f"val top-1 {errs['val_top1_err_pct']:.2f}%  top-5 {errs['val_top5_err_pct']:.2f}%  "
          f"({time.time() - start:.0f} s)")
-    return run_dir
 
 
 def _write_record(run_dir: Path, config: dict, cache: dict, model, idx: np.ndarray, held: np.ndarray,
@@ -258,21 +224,21 @@ def main(argv=None) -> int:
     parser.add_argument("--shard", help="i/N: only encode this part of the cache (cluster jobs)")
     parser.add_argument("--encoder-only", action="store_true",
                         help="only fit (or find) the PCA + GMM; run once before --shard jobs")
-    parser.add_argument("overrides", nargs="*", help="config overrides key=value")
-    args = parser.parse_args(argv)
+    args, overrides = parse_with_overrides(parser, argv)
     logging.basicConfig(level=logging.INFO, format="%(message)s")
-    from alexnet.data import DataError
-    try:
-        config = load_config(args.config, args.overrides)
+
+    def body() -> None:
+        config = validate(load_config(args.config, overrides, fv_optional_config()))
+        require_vlfeat()
+        import_tensorflow()  # the data pipeline's; quietly, so an error below is the only line
         part = parse_shard(args.shard)
         if part is None and not args.encoder_only:
             run(config)
         else:
             fill_cache(config, part)
-    except (ConfigError, DataError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+
+    # ValueError: ConfigError, alexnet.data's DataError and VLFeatMissing derive from it.
+    return run_command(body, (ValueError,))
 
 
 if __name__ == "__main__":

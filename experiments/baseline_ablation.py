@@ -1,8 +1,8 @@
 """What each setting of the ILSVRC-era Fisher-vector entries adds, on Imagenette (issue 7).
 
-    make reproduce-baseline-ablation              # python -m experiments.baseline_ablation
-    python -m experiments.baseline_ablation --variants k64 pyramid
-    python -m experiments.baseline_ablation --dry-run
+    make reproduce-baseline-ablation              # python -m drivers.baseline_ablation
+    python -m drivers.baseline_ablation --variants k64 pyramid
+    python -m drivers.baseline_ablation --dry-run
     python -m reporting.ablation                  # the table again, from the records alone
 
 Why: a baseline weaker than the literature makes the CNN's lead look bigger
@@ -10,7 +10,7 @@ than it is. The 2011-2012 ILSVRC Fisher-vector entries (XRCE, Sánchez &
 Perronnin 2011; ISI, Gordo et al. 2012) used more Gaussians, a spatial pyramid
 and local colour statistics beside SIFT; the plain pipeline of the tables
 (`fv_imagenette.py`, K=256) has none of the last two. Each variant here is that
-config with the listed changes and a `study` key, which keeps the variant out
+config with the listed changes and a `study` key (baselines/variants.py), which keeps the variant out
 of the per-scale summary tables; the "tables" variant is the very run those
 tables cite (reused when finished). Every variant encodes Imagenette anew
 (descriptors, PCA, GMM, vectors) into its own cache, then trains the same
@@ -30,15 +30,6 @@ error): K=64 18.90 / 2.47, K=256 (tables) 16.89 / 2.04, K=256 + pyramid
 so slightly optimistic): K=64 17.3% top-1, K=256 15.0%.
 """
 
-from __future__ import annotations
-
-import argparse
-import sys
-
-from alexnet.config import ConfigError, load_config
-
-STUDY = "baseline_ablation"
-
 
 def get_config() -> dict:
     return {
@@ -55,53 +46,3 @@ def get_config() -> dict:
                                "K=256 + pyramid + colour (the ILSVRC entries' full form)"),
         },
     }
-
-
-def variant_config(definition: dict, name: str) -> dict:
-    """The baseline config of one variant: the base with its changes (and the study tag)."""
-    from baselines import run as baseline
-    from experiments.reproduce import EXPERIMENTS
-
-    changes, _ = definition["variants"][name]
-    config = load_config(EXPERIMENTS / definition["base"])
-    if changes:  # the unchanged variant is the summary tables' own run, so it carries no tag
-        config.update(changes, study=STUDY)
-    return baseline.validate(config)
-
-
-def main(argv=None) -> int:
-    definition = get_config()
-    names = list(definition["variants"])
-    parser = argparse.ArgumentParser(prog="python -m experiments.baseline_ablation",
-                                     description=__doc__.split("\n")[0])
-    parser.add_argument("--variants", nargs="+", choices=names, default=names, help="only these variants")
-    parser.add_argument("--dry-run", action="store_true", help="list the variants and which are done")
-    args = parser.parse_args(argv)
-    from alexnet import records
-    from baselines import run as baseline
-    from experiments.reproduce import run_once
-    from reporting import ablation
-    from reporting.runs import RecordError, results_root
-    try:
-        configs = {name: variant_config(definition, name) for name in names}
-        done = {name: records.find_finished(c["experiment"], c) for name, c in configs.items()}
-        for i, name in enumerate(args.variants, 1):
-            what = definition["variants"][name][1]
-            if args.dry_run:
-                print(f"  {name}: {what}: {'finished ' + done[name].name if done[name] else 'to run'}")
-                continue
-            print(f"\n=== [{i}/{len(args.variants)}] {name}: {what} ===", flush=True)
-            done[name] = run_once(configs[name], baseline.run, f"variant {name}")
-        if args.dry_run:
-            return 0
-        cited = {name: run.name for name, run in done.items() if run is not None}
-        for path in ablation.generate(records.runs_root(), results_root(), cited, definition):
-            print(f"wrote {path}")
-    except (ConfigError, RecordError, ValueError) as err:  # ValueError: also DataError
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -32,7 +32,7 @@ Training error ends at 5.6% and held-out error at 16.0%, flat over the last
 four epochs: the network overfits. The Fisher vectors reach 25.19%.
 """
 
-from experiments.common import base_config
+from alexnet.defaults import base_config
 
 
 def get_config() -> dict:

@@ -17,7 +17,7 @@ train / 1,000 test images) these settings gave 35.0% top-1 / 4.0% top-5, and
 reference run of this pipeline reached 27.2% / 3.0% on all of CIFAR-10.
 """
 
-from experiments.fv_common import fv_base_config
+from baselines.defaults import fv_base_config
 
 
 def get_config() -> dict:

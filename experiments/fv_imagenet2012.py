@@ -33,7 +33,7 @@ Budget, extrapolated from measurements on a 2-core Xeon (not run here):
   256 vectors (270 MB) and 1 GB of float32 weights per candidate.
 """
 
-from experiments.fv_common import fv_base_config
+from baselines.defaults import fv_base_config
 
 
 def get_config() -> dict:

@@ -18,7 +18,7 @@ remaining gap is in the vectors, not the solver. Heavier settings of the ILSVRC 
 proportionally longer).
 """
 
-from experiments.fv_common import fv_base_config
+from baselines.defaults import fv_base_config
 
 
 def get_config() -> dict:

@@ -27,7 +27,7 @@ Inputs stay on the paper's 0..255 scale minus the mean (`input_norm='mean'`),
 which its N(0, 0.01) initialisation was chosen for.
 """
 
-from experiments.common import base_config
+from alexnet.defaults import base_config
 
 
 def get_config() -> dict:

@@ -32,7 +32,7 @@ error stays near 20% over the last 15 epochs: more epochs would not pay.
 The plain Fisher-vector baseline (16.89%) still wins at this data size.
 """
 
-from experiments.common import base_config
+from alexnet.defaults import base_config
 
 
 def get_config() -> dict:

@@ -1,9 +1,9 @@
 """Data scaling (issue 7): error against training images per class, CNN vs Fisher vectors.
 
-    make reproduce-scaling                             # python -m experiments.scaling: the full grid
-    python -m experiments.scaling --preset reduced     # the budget preset
-    python -m experiments.scaling --scales cifar10 --fractions 0.01 0.1 --models fv
-    python -m experiments.scaling --dry-run            # the plan, what is done, what is left and its cost
+    make reproduce-scaling                             # python -m drivers.scaling: the full grid
+    python -m drivers.scaling --preset reduced     # the budget preset
+    python -m drivers.scaling --scales cifar10 --fractions 0.01 0.1 --models fv
+    python -m drivers.scaling --dry-run            # the plan, what is done, what is left and its cost
     python -m reporting.scaling                        # table and figure again, from the records alone
 
 Why: the 2012 gap came from 1.2 million labelled images (and GPUs), not from
@@ -104,10 +104,3 @@ def get_config() -> dict:
         },
     }
 
-
-if __name__ == "__main__":
-    import sys
-
-    from experiments.scaling_grid import main
-
-    sys.exit(main())

@@ -26,6 +26,7 @@ from pathlib import Path
 import pandas as pd
 
 from alexnet import records
+from alexnet.config import EXPERIMENTS_DIR, load_config
 from reporting.runs import Record, RecordError, discover, resolve_dirs, run_main
 from reporting.tables import fmt_duration, fmt_pct, markdown_table
 
@@ -42,7 +43,7 @@ def _settings(config: dict) -> tuple:
 
 def variant_of(record: Record, definition: dict) -> str:
     """The variant whose settings the record's config has; RecordError if none."""
-    from experiments.baseline_ablation import variant_config
+    from baselines.variants import variant_config
     for name in definition["variants"]:
         if _settings(variant_config(definition, name)) == _settings(record.config):
             return name
@@ -104,10 +105,9 @@ def generate(runs_dir: Path, results_dir: Path, run_ids: dict[str, str] | None =
 
     Args:
       run_ids: {variant: run id}; None: the records already copied here.
-      definition: experiments.baseline_ablation.get_config() (the default).
+      definition: the study's config, experiments/baseline_ablation.py (the default).
     """
-    from experiments.baseline_ablation import get_config
-    definition = definition or get_config()
+    definition = definition or load_config(EXPERIMENTS_DIR / "baseline_ablation.py")
     out = Path(results_dir) / FOLDER
     found = discover(runs_dir, results_dir)
     if run_ids is None:

@@ -31,9 +31,8 @@ from typing import Callable, Iterable
 
 import pandas as pd
 
-from alexnet import records
-
-SMALL_FILES = ("config.json", "provenance.json", "metrics.csv", "eval.json")
+from alexnet import records, run_folder
+from alexnet.cli import run_command
 
 
 class RecordError(ValueError):
@@ -48,10 +47,11 @@ def results_root() -> Path:
 def scale_name(dataset: str) -> str:
     """The results/<scale> folder name for a config's `dataset`.
 
-    'imagenette' stays 'imagenette'; 'folder:/data/birds' becomes 'folder-birds' and
-    'synthetic:64:32' becomes 'synthetic', so a scale is always one safe path part.
+    'imagenette' and 'tfds:imagenette' are 'imagenette' (the same images); 'folder:/data/birds'
+    becomes 'folder-birds' and 'synthetic:64:32' 'synthetic', so a scale is always
+    one safe path part.
     """
-    kind, _, rest = str(dataset).partition(":")
+    kind, _, rest = str(dataset).removeprefix("tfds:").partition(":")
     name = kind if kind == "synthetic" or not rest else f"{kind}-{Path(rest.rstrip('/')).name}"
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-").lower() or "unknown"
 
@@ -160,7 +160,7 @@ def committed_dirs(results_dir: Path) -> list[Path]:
 
 def discover(runs_dir: Path, results_dir: Path) -> dict[str, Record]:
     """Every citable record by run id: finished run folders, then committed copies."""
-    found = {p.name: read_record(p) for p in records.list_runs(Path(runs_dir), finished_only=True)}
+    found = {p.name: read_record(p) for p in run_folder.list_runs(Path(runs_dir), finished_only=True)}
     for path in committed_dirs(results_dir):
         found.setdefault(path.name, read_record(path, committed=True))
     return found
@@ -234,7 +234,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def resolve_dirs(args: argparse.Namespace) -> tuple[Path, Path]:
     """(runs_dir, results_dir) from parsed arguments and the environment."""
-    return Path(args.runs_dir or records.runs_root()), Path(args.results_dir or results_root())
+    return Path(args.runs_dir or run_folder.runs_root()), Path(args.results_dir or results_root())
 
 
 def run_main(body: Callable[[argparse.Namespace, list[str]], Iterable[Path]],
@@ -247,13 +247,13 @@ def run_main(body: Callable[[argparse.Namespace, list[str]], Iterable[Path]],
     """
     args = parser.parse_args(argv)
     notes: list[str] = []
-    try:
+
+    def paths() -> None:
         for path in body(args, notes):
             print(path)
-    except RecordError as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+
+    try:
+        return run_command(paths, (RecordError,))
     finally:
         for note in notes:
             print(note, file=sys.stderr)
-    return 0

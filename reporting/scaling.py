@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import argparse
 import math
-import shutil
 from pathlib import Path
 
 import pandas as pd
@@ -45,7 +44,7 @@ from reporting import published
 from reporting.figures import save
 from reporting.plots import KIND_COLOURS
 from reporting.runs import Record, RecordError, discover, resolve_dirs, run_main
-from reporting.tables import fmt_pct, markdown_table, short_name, summary_row
+from reporting.tables import copy_records, fmt_pct, markdown_table, short_name, summary_row
 
 FOLDER = "scaling"
 COLUMNS = ("scale", "model", "kind", "name", "train_fraction", "train_images_per_class", "train_images",
@@ -236,22 +235,6 @@ def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
     return fig
 
 
-def _copy_records(cited: list[Record], records_dir: Path) -> None:
-    """Copies the cited records' small files here and drops copies no longer cited.
-
-    Unlike the per-scale tables, a cited record may be a committed copy held by
-    another results folder (results/cifar10/records), so any record not already
-    in this folder is copied.
-    """
-    records_dir.mkdir(parents=True, exist_ok=True)
-    for record in cited:
-        if record.path.parent.resolve() != records_dir.resolve():
-            records.copy_record(record.path, records_dir)
-    keep = {r.run_id for r in cited}
-    for stale in sorted(p for p in records_dir.iterdir() if p.is_dir() and p.name not in keep):
-        shutil.rmtree(stale)
-
-
 def generate(runs_dir: Path, results_dir: Path, run_ids=()) -> list[Path]:
     """Writes results/scaling from the cited runs; returns the files written.
 
@@ -275,7 +258,7 @@ def generate(runs_dir: Path, results_dir: Path, run_ids=()) -> list[Path]:
     reference = published.load(results_dir)
     markdown = summary_markdown(frame, reference)
     figure = scaling_figure(frame, reference)
-    _copy_records(cited, out / "records")
+    copy_records(cited, out / "records", confusion=False)
     csv_path, md_path = out / "summary.csv", out / "summary.md"
     records.write_text_atomic(csv_path, frame.to_csv(index=False))
     records.write_text_atomic(md_path, markdown)

@@ -166,14 +166,21 @@ def summary_markdown(scale: str, frame: pd.DataFrame, reference: pd.DataFrame) -
     return "\n".join(text)
 
 
-def _copy_records(cited: list[Record], records_dir: Path) -> None:
-    """Copies the small files of each cited run and drops copies no longer cited."""
+def copy_records(cited: list[Record], records_dir: Path, confusion: bool = True) -> None:
+    """Copies the small files of each cited run here and drops copies no longer cited.
+
+    A cited record already in `records_dir` is left as it is; one elsewhere (a
+    run folder, or a committed copy in another results folder) is copied.
+
+    Args:
+      confusion: also write confusion.csv (small class counts) for copied runs.
+    """
     records_dir.mkdir(parents=True, exist_ok=True)
     for record in cited:
-        if record.committed:
+        if record.path.parent.resolve() == records_dir.resolve():
             continue  # it is already the copy
         dest = records.copy_record(record.path, records_dir)
-        counts = predictions.record_confusion(record)
+        counts = predictions.record_confusion(record) if confusion else None
         if counts is not None and len(counts) <= predictions.MAX_CONFUSION_CLASSES:
             records.write_text_atomic(dest / "confusion.csv", counts.to_csv())
     keep = {r.run_id for r in cited}
@@ -185,7 +192,7 @@ def write_scale(scale: str, cited: list[Record], results_dir: Path, reference: p
     """Writes results/<scale>/summary.{csv,md} and records/; returns the tables' paths."""
     frame = summary_frame(cited)  # first, so a broken record changes nothing on disk
     out = Path(results_dir) / scale
-    _copy_records(cited, out / "records")
+    copy_records(cited, out / "records")
     csv_path, md_path = out / "summary.csv", out / "summary.md"
     records.write_text_atomic(csv_path, frame.to_csv(index=False))
     records.write_text_atomic(md_path, summary_markdown(scale, frame, published.for_scale(reference, scale)))

@@ -75,7 +75,7 @@ def bench(data_dir: str | None = None, images: int = 100, components: int = 256)
     from baselines import fisher
     from baselines.descriptors import dense_sift, describe, prepare_image
     from baselines.encoder import Encoder
-    from experiments.fv_common import fv_base_config
+    from baselines.defaults import fv_base_config
 
     rows = []
     base = {**fv_base_config(), "gmm_components": components}

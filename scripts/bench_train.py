@@ -3,7 +3,7 @@
     python -m scripts.bench_train [--arch alexnet2012,cifar_alexnet] [--steps 8] [--batch-size 128]
         [--precisions float32,mixed_bfloat16] [--inputs synthetic,real] [--jit]
 
-For each precision, times the trainer's own training step (loop.Trainer, the
+For each precision, times the trainer's own training step (trainer.Trainer, the
 code `alexnet.train` runs) on
   * synthetic input: one batch kept in memory and fed again and again, so the
     step costs compute only;
@@ -23,7 +23,8 @@ import time
 
 import tensorflow as tf
 
-from alexnet import distribute, inputs, loop
+from alexnet import distribute, inputs
+from alexnet.trainer import Trainer
 from alexnet.config import load_config
 from alexnet.records import REPO_ROOT, hardware, hardware_summary
 
@@ -32,7 +33,7 @@ CONFIGS = {"alexnet2012": "imagenette_alexnet.py", "alexnet2014": "imagenette_al
            "cifar_convnet": "cifar10_convnet.py", "cifar_alexnet": "cifar10_convnet.py"}
 
 
-def _time_steps(trainer: loop.Trainer, dataset: tf.data.Dataset, steps: int, warmup: int) -> float:
+def _time_steps(trainer: Trainer, dataset: tf.data.Dataset, steps: int, warmup: int) -> float:
     """Seconds per training step, after `warmup` untimed steps (tracing, caches)."""
     data = iter(trainer.distribute(lambda _: dataset))
     for _ in range(warmup):
@@ -82,7 +83,7 @@ def bench(archs=("alexnet2012", "cifar_alexnet"), precisions=("float32", "mixed_
                              [f"arch={arch!r}", f"precision={precision!r}", f"batch_size={batch_size}",
                               f"jit_compile={jit_compile}", "strategy='one_device'"])
         config["data_dir"] = data_dir
-        trainer = loop.Trainer(config, distribute.make_strategy(config))
+        trainer = Trainer(config, distribute.make_strategy(config))
         synthetic_rate = None
         for kind in input_kinds:
             if kind == "synthetic":

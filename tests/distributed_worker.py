@@ -123,13 +123,13 @@ _LAST_TRAINER: list = []
 
 def _keep_trainer() -> None:
     """Remembers each Trainer built, so multi_worker can read the in-memory weights."""
-    from alexnet import loop
-    original = loop.Trainer.__init__
+    from alexnet.trainer import Trainer
+    original = Trainer.__init__
 
     def init(self, *args, **kwargs):
         original(self, *args, **kwargs)
         _LAST_TRAINER[:] = [self]
-    loop.Trainer.__init__ = init
+    Trainer.__init__ = init
 
 
 def main() -> None:

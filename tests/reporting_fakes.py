@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alexnet import records
+from alexnet import records, run_folder
 
 HARDWARE = {"cpu": "Test CPU", "cpu_cores": 2, "gpus": []}
 
@@ -89,7 +89,7 @@ def make_run(runs_dir: Path, stamp: str, config: dict, eval_result: dict | None,
     if preds is not None:
         np.savez(run_dir / "predictions.npz", **preds)
     if done:
-        records.mark_done(run_dir)
+        run_folder.mark_done(run_dir)
     return run_dir
 
 
@@ -140,7 +140,7 @@ def train_small_run(runs_dir: Path, data_root: Path, epochs: int = 2) -> Path:
     predictions.npz) is exactly what the trainer writes today.
     """
     from alexnet import train
-    from experiments.common import base_config
+    from alexnet.defaults import base_config
 
     config = base_config()
     config.update(experiment="tiny_cifar_convnet", dataset=f"folder:{data_root}", num_classes=3,

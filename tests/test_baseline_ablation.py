@@ -6,21 +6,20 @@ import pandas as pd
 import pytest
 
 from alexnet import records
-from alexnet.config import ConfigError, load_config
+from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config
 from baselines import run as fv_run
-from experiments import baseline_ablation
-from experiments.reproduce import EXPERIMENTS
+from baselines.variants import variant_config
 from reporting import ablation
 from reporting.runs import RecordError, cite
 from tests.reporting_fakes import baseline_config, baseline_eval, fake_scale, make_run
 
-DEFINITION = baseline_ablation.get_config()
+DEFINITION = load_config(EXPERIMENTS_DIR / "baseline_ablation.py")
 
 
 def test_the_tables_variant_is_exactly_the_tables_config():
     # Same config, same hash: the driver reuses the summary tables' run instead of training a twin.
-    tables = baseline_ablation.variant_config(DEFINITION, "tables")
-    assert tables == fv_run.validate(load_config(EXPERIMENTS / "fv_imagenette.py"))
+    tables = variant_config(DEFINITION, "tables")
+    assert tables == fv_run.validate(load_config(EXPERIMENTS_DIR / "fv_imagenette.py"))
     assert "study" not in tables
 
 
@@ -31,8 +30,8 @@ def test_the_tables_variant_is_exactly_the_tables_config():
     ("pyramid_colour", {"spatial_pyramid": True, "colour": True}),
 ])
 def test_variants_change_only_their_settings_and_carry_the_study_tag(name, changes):
-    base = baseline_ablation.variant_config(DEFINITION, "tables")
-    config = baseline_ablation.variant_config(DEFINITION, name)
+    base = variant_config(DEFINITION, "tables")
+    config = variant_config(DEFINITION, name)
     differ = {k for k in config if config.get(k) != base.get(k)}
     assert differ == set(changes) | {"study"}
     assert all(config[k] == v for k, v in changes.items()) and config["study"] == "baseline_ablation"
@@ -40,7 +39,7 @@ def test_variants_change_only_their_settings_and_carry_the_study_tag(name, chang
 
 
 def test_study_key_is_optional_but_checked():
-    config = baseline_ablation.variant_config(DEFINITION, "tables")
+    config = variant_config(DEFINITION, "tables")
     assert fv_run.validate({**config, "study": "x"})["study"] == "x"
     with pytest.raises(ConfigError, match="config key 'study' must be a non-empty name, got ''"):
         fv_run.validate({**config, "study": ""})

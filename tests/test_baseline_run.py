@@ -2,17 +2,21 @@
 
 import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
 
 pytest.importorskip("cyvlfeat")
 
-from alexnet import records  # noqa: E402
+from alexnet import records, run_folder  # noqa: E402
 from alexnet.config import load_config  # noqa: E402
 from baselines import run as fv_run  # noqa: E402
 
 CONFIG = "experiments/fv_cifar10.py"
+REPO = Path(__file__).resolve().parent.parent
 PER_CLASS = {"train": 50, "val": 20}
 
 
@@ -62,7 +66,7 @@ def test_end_to_end_is_clearly_above_chance(first_run):
 
 
 def test_run_record_has_the_shared_format(first_run):
-    assert records.is_done(first_run)
+    assert run_folder.is_done(first_run)
     config = json.loads((first_run / "config.json").read_text())
     assert config["model"] == "dsift_fv_svm" and config["train_fraction"] == 1.0
     assert (first_run / "provenance.json").exists()
@@ -146,3 +150,18 @@ def test_bad_config_or_data_fails_with_one_line(override, message, capsys, tmp_p
 def test_bad_shard_argument(capsys):
     assert fv_run.main(["--config", CONFIG, "--shard", "3/3"]) == 2
     assert "0 <= i < N" in capsys.readouterr().err
+
+
+def test_the_command_line_says_one_thing_when_data_or_vlfeat_is_missing(tmp_path, monkeypatch, capsys):
+    # As a user sees it: a fresh process, so TensorFlow's start-up banner would show if it leaked.
+    env = {**os.environ, "RUNS_DIR": str(tmp_path / "runs")}
+    result = subprocess.run([sys.executable, "-m", "baselines.run", "--config", CONFIG, "--dataset",
+                             "folder:/nonexistent/fv"], cwd=REPO, env=env, capture_output=True, text=True,
+                            timeout=180)
+    assert result.returncode == 2 and result.stderr.splitlines() == [
+        "error: dataset root /nonexistent/fv does not exist or is not a folder; "
+        "expected <root>/<split>/<class>/*.jpg|*.jpeg|*.png"]
+    from baselines import descriptors
+    monkeypatch.setattr(descriptors, "dsift", None)  # as on a machine without VLFeat
+    assert fv_run.main(["--config", CONFIG]) == 2
+    assert capsys.readouterr().err.strip() == "error: " + descriptors.VLFEAT_MISSING

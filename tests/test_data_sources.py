@@ -130,23 +130,26 @@ def test_layout_errors_are_one_clear_line(tmp_path):
     assert "unknown dataset 'mnist'" in _error("mnist")
 
 
-def test_missing_local_copy_and_failed_download_name_both(tmp_path, monkeypatch):
+def test_missing_local_copy_is_one_line_and_never_downloads(tmp_path, monkeypatch):
     import tensorflow_datasets as tfds
 
     def offline(name, **kw):
         raise ConnectionError("Failed to resolve 'www.cs.toronto.edu'")
 
     monkeypatch.setattr(tfds, "builder", offline)
-    message = _error("cifar10", data_dir=tmp_path)
-    assert f"no local copy ({tmp_path / 'cifar10'}" in message
-    assert "could not download/prepare 'cifar10': Failed to resolve" in message
+    assert _error("cifar10", data_dir=tmp_path) == (
+        f"dataset 'cifar10': no local copy in {tmp_path} (looked for cifar10/, cifar-10/; layout "
+        "<folder>/<split>/<class>/*.jpg); set DATA_DIR to the folder holding one, or use "
+        "dataset='tfds:cifar10' to download it with TensorFlow Datasets")
+    # Asked for, the download is tried, and its failure is one line too.
+    assert "could not download/prepare 'cifar10': Failed to resolve" in _error("tfds:cifar10", data_dir=tmp_path)
 
 
-def test_without_a_local_copy_tfds_data_feed_the_pipeline(tmp_path):
+def test_tfds_data_feed_the_pipeline(tmp_path):
     import tensorflow_datasets as tfds
 
     with tfds.testing.mock_data(num_examples=12):  # stands in for the download
-        source = data.get_source("cifar10", "val", data_dir=tmp_path)
+        source = data.get_source("tfds:cifar10", "val", data_dir=tmp_path)
         assert source.n_images == 12 and source.files[0] == "test/0" and len(source.class_names) == 10
         labels = [label for _, label in source.encoded().as_numpy_iterator()]
         assert labels == source.labels.tolist()

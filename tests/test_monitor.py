@@ -8,7 +8,7 @@ import keras
 import numpy as np
 import pytest
 
-from alexnet import loop, monitor, train
+from alexnet import monitor, train, trainer as trainer_lib
 from alexnet.config import load_config
 
 REPO = Path(__file__).resolve().parent.parent
@@ -78,13 +78,13 @@ def test_save_timer_is_due_at_the_configured_cadence():
 def _saves(monkeypatch, overrides) -> list[tuple[int, int]]:
     """(epoch, step in epoch) of every checkpoint a short synthetic run writes."""
     saved = []
-    save = loop.Trainer.save
+    save = trainer_lib.Trainer.save
 
-    def spy(self, manager, sums, epoch_train_s):
-        saved.append((int(self.progress.epoch.numpy()), int(self.progress.step.numpy())))
-        return save(self, manager, sums, epoch_train_s)
+    def spy(self, manager, epoch, step, sums, seconds):
+        saved.append((epoch, step))
+        return save(self, manager, epoch, step, sums, seconds)
 
-    monkeypatch.setattr(loop.Trainer, "save", spy)
+    monkeypatch.setattr(trainer_lib.Trainer, "save", spy)
     train.run(load_config(REPO / CONFIG, SYNTHETIC + overrides), verbose=False)
     return saved
 

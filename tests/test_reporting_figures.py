@@ -3,7 +3,6 @@
 import shutil
 
 import numpy as np
-import pandas as pd
 import pytest
 
 from reporting import figures, inspection, plots, predictions

@@ -160,6 +160,7 @@ def test_published_csv_rejects_a_row_without_source(tmp_path):
 
 
 @pytest.mark.parametrize("dataset, scale", [("imagenette", "imagenette"), ("folder:/data/birds/", "folder-birds"),
-                                            ("synthetic:64:32", "synthetic"), ("cifar10", "cifar10")])
+                                            ("synthetic:64:32", "synthetic"), ("cifar10", "cifar10"),
+                                            ("tfds:cifar10", "cifar10")])
 def test_scale_names(dataset, scale):
     assert scale_name(dataset) == scale

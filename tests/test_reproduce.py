@@ -2,8 +2,8 @@
 
 from pathlib import Path
 
-from alexnet import records
-from experiments import reproduce
+from alexnet import run_folder
+from drivers import reproduce
 
 
 def test_imagenet_without_archives_names_what_it_needs(tmp_path, monkeypatch, capsys, runs_dir):
@@ -17,8 +17,8 @@ def test_imagenet_without_archives_names_what_it_needs(tmp_path, monkeypatch, ca
 
 def test_a_finished_run_is_reused_not_repeated(runs_dir):
     config = {"experiment": "fv_demo", "seed": 1}
-    run_dir = records.new_run_dir("fv_demo", config)
-    records.mark_done(run_dir)
+    run_dir = run_folder.new_run_dir("fv_demo", config)
+    run_folder.mark_done(run_dir)
     calls = []
     assert reproduce.run_once(config, calls.append, "baseline") == run_dir
     assert calls == []
@@ -31,3 +31,10 @@ def test_unknown_override_is_one_line(capsys, runs_dir):
     assert reproduce.main(["cifar10", "learning_rate=0.1"]) == 2
     err = capsys.readouterr().err.strip()
     assert err.startswith("error: ") and "learning_rate" in err and "\n" not in err
+
+
+def test_overrides_reach_the_model_whose_config_has_the_key():
+    cnn, fv = reproduce.split_overrides(["epochs=3", "--gmm_components", "64", "seed=1", "fv.holdout_fraction=0.2",
+                                         "cnn.holdout_fraction=0.05"])
+    assert cnn == ["epochs=3", "seed=1", "holdout_fraction=0.05"]
+    assert fv == ["gmm_components=64", "seed=1", "holdout_fraction=0.2"]

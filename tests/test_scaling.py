@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from alexnet import inputs, records
+from alexnet import inputs, records, run_folder
 from baselines import run as baseline
-from experiments import scaling_grid
+from drivers import scaling as scaling_driver
 from reporting import scaling
 from tests.reporting_fakes import (baseline_config, baseline_eval, cnn_config, cnn_eval, make_image_folder,
                                    make_run)
@@ -21,11 +21,11 @@ from tests.reporting_fakes import (baseline_config, baseline_eval, cnn_config, c
 
 
 def test_full_run_is_the_scale_own_config_and_small_runs_scale_their_epochs():
-    scales, _ = scaling_grid.load_grid()
-    cells = scaling_grid.plan(scales, only_scales=["imagenette"])
+    scales, _ = scaling_driver.load_grid()
+    cells = scaling_driver.plan(scales, only_scales=["imagenette"])
     cnn = {(c.fraction, c.seed): c.config for c in cells if c.model == "cnn"}
     assert sorted(cnn) == [(0.1, 0), (0.1, 1), (0.1, 2), (0.3, 0), (1.0, 0)]
-    full = scaling_grid.cnn_config("imagenette_alexnet.py", 1.0, 0, 300)
+    full = scaling_driver.cnn_config("imagenette_alexnet.py", 1.0, 0, 300)
     assert cnn[(1.0, 0)] == full  # the very config `make reproduce` trains, so its run is reused
     base, cap = full["epochs"], scales["imagenette"]["max_epochs"]
     small = cnn[(0.1, 2)]
@@ -40,34 +40,34 @@ def test_full_run_is_the_scale_own_config_and_small_runs_scale_their_epochs():
 
 
 def test_scaled_epochs_keep_gradient_steps_up_to_the_cap():
-    assert scaling_grid.scaled_epochs(30, 0.1, 1000) == 300
-    assert scaling_grid.scaled_epochs(12, 0.01, 400) == 400
-    assert scaling_grid.scaled_epochs(30, 0.9, 1000) == 33
-    assert scaling_grid.scaled_epochs(30, 0.5, 10) == 30  # a cap below the base never shortens training
+    assert scaling_driver.scaled_epochs(30, 0.1, 1000) == 300
+    assert scaling_driver.scaled_epochs(12, 0.01, 400) == 400
+    assert scaling_driver.scaled_epochs(30, 0.9, 1000) == 33
+    assert scaling_driver.scaled_epochs(30, 0.5, 10) == 30  # a cap below the base never shortens training
 
 
 def test_validating_every_nth_epoch_is_an_optional_trainer_key():
     from alexnet import train
 
-    config = scaling_grid.cnn_config("cifar10_convnet.py", 1.0, 0, 400)
+    config = scaling_driver.cnn_config("cifar10_convnet.py", 1.0, 0, 400)
     # At fraction 1 the config is the scale's own file, unchanged (same hash, same finished run).
-    assert config == train.resolve_config(scaling_grid.EXPERIMENTS / "cifar10_convnet.py")
+    assert config == train.resolve_config(scaling_driver.EXPERIMENTS_DIR / "cifar10_convnet.py")
     assert train.validate({**config, "val_every_epochs": 3})["val_every_epochs"] == 3
-    with pytest.raises(scaling_grid.ConfigError, match="val_every_epochs must be >= 1"):
+    with pytest.raises(scaling_driver.ConfigError, match="config key .val_every_epochs. must be >= 1"):
         train.validate({**config, "val_every_epochs": 0})
 
 
 def test_selection_and_its_errors():
-    scales, _ = scaling_grid.load_grid(preset="reduced")
-    cells = scaling_grid.plan(scales, ["imagenette"], fractions=[0.1], models=["fv"], seeds=[0])
+    scales, _ = scaling_driver.load_grid(preset="reduced")
+    cells = scaling_driver.plan(scales, ["imagenette"], fractions=[0.1], models=["fv"], seeds=[0])
     assert [(c.model, c.fraction, c.seed) for c in cells] == [("fv", 0.1, 0)]
-    with pytest.raises(scaling_grid.ConfigError, match=r"fraction\(s\) 0.05 not in the grid"):
-        scaling_grid.plan(scales, ["imagenette"], fractions=[0.05])
-    with pytest.raises(scaling_grid.ConfigError, match="unknown scale"):
-        scaling_grid.plan(scales, ["mnist"])
-    with pytest.raises(scaling_grid.ConfigError, match="unknown preset 'tiny'"):
-        scaling_grid.load_grid(preset="tiny")
-    assert scaling_grid.main(["--scales", "imagenette", "--fractions", "0.5"]) == 2
+    with pytest.raises(scaling_driver.ConfigError, match=r"fraction\(s\) 0.05 not in the grid"):
+        scaling_driver.plan(scales, ["imagenette"], fractions=[0.05])
+    with pytest.raises(scaling_driver.ConfigError, match="unknown scale"):
+        scaling_driver.plan(scales, ["mnist"])
+    with pytest.raises(scaling_driver.ConfigError, match="unknown preset 'tiny'"):
+        scaling_driver.load_grid(preset="tiny")
+    assert scaling_driver.main(["--scales", "imagenette", "--fractions", "0.5"]) == 2
 
 
 def test_cnn_and_baseline_train_on_the_same_nested_subsets():
@@ -181,7 +181,7 @@ def get_config():
                                           "seeds": [1, 1], "max_epochs": 100}}}}}}
 """
 CNN = """
-from experiments.common import base_config
+from alexnet.defaults import base_config
 def get_config():
     c = base_config()
     c.update(experiment="tiny_scaling_cnn", dataset="folder:{data}", num_classes=3, arch="cifar_convnet",
@@ -191,7 +191,7 @@ def get_config():
     return c
 """
 FV = """
-from experiments.fv_common import fv_base_config
+from baselines.defaults import fv_base_config
 def get_config():
     c = fv_base_config()
     c.update(experiment="tiny_scaling_fv", dataset="folder:{data}", sift_bin_sizes=[4], pca_dim=8,
@@ -211,11 +211,11 @@ def test_miniature_grid_runs_both_models_then_skips_them(tmp_path, runs_dir, cap
     results = tmp_path / "results"
     args = ["--config", str(grid), "--results-dir", str(results)]
     # An interrupted run of one cell (its folder and config, nothing trained yet) is picked up again.
-    half = scaling_grid.plan(scaling_grid.load_grid(grid)[0], fractions=[0.5], models=["cnn"])[0]
-    interrupted = records.new_run_dir(half.config["experiment"], half.config)
+    half = scaling_driver.plan(scaling_driver.load_grid(grid)[0], fractions=[0.5], models=["cnn"])[0]
+    interrupted = run_folder.new_run_dir(half.config["experiment"], half.config)
 
-    assert scaling_grid.main(args) == 0
-    assert f"resuming {interrupted.name}" in capsys.readouterr().out and records.is_done(interrupted)
+    assert scaling_driver.main(args) == 0
+    assert f"resuming {interrupted.name}" in capsys.readouterr().out and run_folder.is_done(interrupted)
     frame = pd.read_csv(results / "scaling" / "summary.csv")
     assert sorted(zip(frame["kind"], frame["train_fraction"], frame["train_images_per_class"])) == [
         ("cnn", 0.5, 4.0), ("cnn", 1.0, 8.0), ("handcrafted", 0.5, 4.0), ("handcrafted", 1.0, 8.0)]
@@ -234,7 +234,7 @@ def test_miniature_grid_runs_both_models_then_skips_them(tmp_path, runs_dir, cap
 
     capsys.readouterr()
     n_runs = len(list(runs_dir.iterdir()))
-    assert scaling_grid.main(args) == 0
+    assert scaling_driver.main(args) == 0
     assert "4 finished, 0 to run" in capsys.readouterr().out
     assert len(list(runs_dir.iterdir())) == n_runs
 

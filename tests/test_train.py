@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from alexnet import evaluate, loop, records, train
+from alexnet import evaluate, loop, records, run_folder, train
 from alexnet.config import load_config
 from tests.conftest import link_cifar
 
@@ -68,7 +68,13 @@ def test_run_folder_holds_the_whole_record(real_run):
     assert prov["dataset"]["heldout"]["n_indices"] == 3 * N_HELDOUT
     assert set(prov["dataset"]["fingerprint"]) == {"n_files", "sha256"}
     assert prov["distribution"]["strategy"] == "OneDeviceStrategy" and prov["precision"] == "mixed_bfloat16"
-    assert list((run_dir / "tb").glob("events.out.tfevents.*"))
+    # What `make tensorboard` shows: the scalars as TensorBoard itself reads them.
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+    board = EventAccumulator(str(run_dir / "tb"), size_guidance={"tensors": 0})
+    board.Reload()
+    assert {"train/step_loss", "train/lr", "epoch/train_loss", "epoch/heldout_top1_err_pct",
+            "epoch/images_per_s", "epoch/lr"} <= set(board.Tags()["tensors"])
+    assert [e.step for e in board.Tensors("epoch/train_loss")] == [1, 2, 3]
     assert tf.train.latest_checkpoint(str(run_dir / "checkpoints"))
     result = records.read_json(run_dir / "eval.json")
     assert result["n_images"] == 3 * N_VAL and result["split"] == "val" and result["model"] == "cifar_alexnet"
@@ -80,7 +86,7 @@ def test_run_folder_holds_the_whole_record(real_run):
     np.testing.assert_allclose(predictions["probs"].astype(np.float32).sum(axis=1), 1.0, atol=2e-3)
     assert sorted(np.bincount(predictions["labels"])) == [N_VAL] * 3
     assert predictions["paths"][0].startswith("val/")
-    assert records.is_done(run_dir)
+    assert run_folder.is_done(run_dir)
     assert "done: cifar_alexnet" in (run_dir / "log.txt").read_text()
 
 
@@ -108,7 +114,7 @@ def test_rerunning_a_finished_config_starts_a_new_folder(runs_dir):
     config = load_config(REPO / CONFIG, SYNTHETIC + ["train_fraction=0.5"])
     first = train.run(config, verbose=False)
     second = train.run(config, verbose=False)
-    assert first != second and records.is_done(first) and records.is_done(second)
+    assert first != second and run_folder.is_done(first) and run_folder.is_done(second)
     subset = records.read_json(first / "provenance.json")["dataset"]["subset"]
     assert subset["n_indices"] == 64 and len(subset["indices_sha256"]) == 16
 
@@ -130,7 +136,7 @@ def test_mid_epoch_resume_continues_exactly(runs_dir, monkeypatch):
     with pytest.raises(KeyboardInterrupt):
         train.run(config, run_dir=runs_dir / "cut", verbose=False)
     monkeypatch.setattr(loop, "check_finite", check)
-    assert not records.is_done(runs_dir / "cut")
+    assert not run_folder.is_done(runs_dir / "cut")
     cut = train.run(config, run_dir=runs_dir / "cut", verbose=False)
     assert "epoch 2, step 2 of 4" in (cut / "log.txt").read_text()
     for a, b in zip(_weights(whole), _weights(cut)):
@@ -156,7 +162,7 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(runs_dir, caps
                         r"stopped\. The last good checkpoint is kept: \S+\. Lower lr or check the input data\.",
                         err), err
     (run_dir,) = runs_dir.iterdir()
-    assert not records.is_done(run_dir) and not records.read_metrics(run_dir)
+    assert not run_folder.is_done(run_dir) and not records.read_metrics(run_dir)
     for weights in _weights(run_dir):
         assert np.isfinite(weights).all()
 
@@ -168,14 +174,14 @@ def _cli(*args, timeout=120):
 
 
 @pytest.mark.parametrize("override, message", [
-    ("epochs=ten", "error: config key 'epochs' expects int (default 28), got 'ten'"),
+    ("epochs=ten", "error: config key 'epochs' expects int (default 50), got 'ten'"),
     ("bogus=1", "error: unknown config key 'bogus'; known keys: "),
     ("arch='vgg'", "error: config key 'arch' must be one of alexnet2012, alexnet2014, cifar_convnet, "
-                   "cifar_alexnet; got 'vgg'"),
+                   "cifar_alexnet, got 'vgg'"),
     ("lr_schedule='plateau' holdout_fraction=0.0", "error: lr_schedule 'plateau' needs holdout_fraction > 0"),
-    ("warmup_epochs=50.0", "error: warmup_epochs (50.0) must be below epochs (28)"),
-    ("holdout_fraction=None", "error: config key 'holdout_fraction' must be >= 0, got None"),
-    ("train_fraction=1.5", "error: train_fraction must be in (0, 1], got 1.5"),
+    ("warmup_epochs=60.0", "error: warmup_epochs (60.0) must be below epochs (50)"),
+    ("holdout_fraction=None", "error: config key 'holdout_fraction' must be in [0, 1), got None"),
+    ("train_fraction=1.5", "error: config key 'train_fraction' must be in (0, 1], got 1.5"),
     ("dataset='folder:/nonexistent'", "error: "),
 ])
 def test_bad_config_fails_at_start_with_one_line(override, message, runs_dir):

@@ -5,7 +5,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from alexnet import distribute, loop, optim
+from alexnet import distribute, optim
+from alexnet.trainer import Trainer
 from alexnet.config import ConfigError, load_config
 
 CONFIG = "experiments/cifar10_convnet.py"
@@ -23,7 +24,7 @@ def _cross_entropy_grads(model, images, labels):
 def test_training_step_is_the_papers_update_with_coupled_decay_on_kernels_only():
     """v <- 0.9 v - wd*lr*w - lr*dL/dw ; w <- w + v, for kernels; biases get no decay."""
     config = load_config(CONFIG, TINY)
-    trainer = loop.Trainer(config, distribute.make_strategy(config))
+    trainer = Trainer(config, distribute.make_strategy(config))
     lr, wd, mu = config["lr"], config["weight_decay"], config["momentum"]
     rng = np.random.default_rng(0)
     batches = [(rng.normal(size=(8, 24, 24, 3)).astype(np.float32) * 30, rng.integers(0, 4, 8).astype(np.int32))

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
-from alexnet import records
+from alexnet import records, run_folder
 
 REPO = Path(__file__).resolve().parent.parent
 COMMAND = [sys.executable, "-m", "alexnet.train", "--config", "experiments/cifar10_convnet.py",
@@ -52,7 +52,7 @@ def test_sigkill_mid_epoch_then_rerun_resumes_and_matches_an_uninterrupted_run(t
         time.sleep(0.05)
     assert victim.wait(timeout=60) == -signal.SIGKILL, "the run ended before it could be killed"
     (run_dir,) = runs.iterdir()
-    assert not records.is_done(run_dir)
+    assert not run_folder.is_done(run_dir)
     killed_at = _global_step(run_dir)
 
     resumed = _start(runs, tmp_path / "run.log")
@@ -64,6 +64,6 @@ def test_sigkill_mid_epoch_then_rerun_resumes_and_matches_an_uninterrupted_run(t
     assert f"resuming {run_dir} from ckpt-{killed_at}" in log
     assert f"step {killed_at % STEPS_PER_EPOCH} of {STEPS_PER_EPOCH}" in log
     assert [int(r["epoch"]) for r in records.read_metrics(run_dir)] == [1, 2, 3]
-    assert _global_step(run_dir) == 3 * STEPS_PER_EPOCH and records.is_done(run_dir)
+    assert _global_step(run_dir) == 3 * STEPS_PER_EPOCH and run_folder.is_done(run_dir)
     for a, b in zip(_weights(whole), _weights(run_dir)):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)

@@ -1,9 +1,13 @@
 """One entry point to every dataset: `get_source(name, split)` returns a `Source`.
 
 Names:
-  'imagenette', 'cifar10'  the class-folder copy under DATA_DIR when there is one
-                           (imagenette2-224/, cifar10/ ...), else a TensorFlow
-                           Datasets download (see tfds_source).
+  'imagenette', 'cifar10'  the class-folder copy under DATA_DIR (imagenette2-224/,
+                           cifar10/ ...); without one, one line within seconds
+                           saying where it looked and what to do.
+  'tfds:imagenette', 'tfds:cifar10'
+                           TensorFlow Datasets' copy, downloaded on first use
+                           (see tfds_source): only when asked for, because
+                           offline a download fails after minutes of retries.
   'imagenet2012'           ILSVRC-2012 prepared from the original archives
                            (see imagenet).
   'folder:/abs/path'       any class-folder tree `<path>/<split>/<class>/*.jpg`.
@@ -203,7 +207,8 @@ def get_source(name: str, split: str, data_dir: str | Path | None = None,
     """The images of one split of a dataset, in a fixed order.
 
     Args:
-      name: 'imagenette', 'cifar10', 'imagenet2012' or 'folder:/abs/path'.
+      name: 'imagenette', 'cifar10', 'tfds:imagenette', 'tfds:cifar10',
+        'imagenet2012' or 'folder:/abs/path'.
       split: 'train', 'val' or 'test'. CIFAR-10 has no validation split: its
         'val' is the 10,000-image test split. A folder tree without a 'val'
         folder uses 'validation' or else 'test' likewise.
@@ -219,7 +224,9 @@ def get_source(name: str, split: str, data_dir: str | Path | None = None,
     if name.startswith("folder:"):
         source = folder_source(name, Path(name.removeprefix("folder:")).expanduser().resolve(), split)
     elif name in LOCAL_FOLDERS:
-        source = _local_or_tfds(name, split, data_dir)
+        source = _local(name, split, data_dir)
+    elif name.startswith("tfds:") and name.removeprefix("tfds:") in tfds_source.TFDS_NAMES:
+        source = _tfds(name.removeprefix("tfds:"), split)
     elif name == "imagenet2012":
         # Imported here so that `python -m alexnet.data.imagenet` runs a fresh module.
         from alexnet.data import imagenet
@@ -228,26 +235,28 @@ def get_source(name: str, split: str, data_dir: str | Path | None = None,
         skipped = [tuple(s) for s in index["skipped"]]
         source = _make(name, split, folder, index["class_names"], RecordBackend(folder, index), skipped)
     else:
-        raise DataError(f"unknown dataset {name!r}; known: imagenette, cifar10, imagenet2012, "
-                        f"folder:/abs/path")
+        raise DataError(f"unknown dataset {name!r}; known: imagenette, cifar10, tfds:imagenette, tfds:cifar10, "
+                        f"imagenet2012, folder:/abs/path")
     if indices is None and shard is None:
         return source
     return source.select(indices, shard)
 
 
-def _local_or_tfds(name: str, split: str, data_dir: Path) -> Source:
+def _local(name: str, split: str, data_dir: Path) -> Source:
     for folder in LOCAL_FOLDERS[name]:
         if (data_dir / folder).is_dir():
             return folder_source(name, data_dir / folder, split)
+    looked = ", ".join(f + "/" for f in LOCAL_FOLDERS[name])
+    raise DataError(f"dataset {name!r}: no local copy in {data_dir} (looked for {looked}; layout "
+                    f"<folder>/<split>/<class>/*.jpg); set DATA_DIR to the folder holding one, or use "
+                    f"dataset='tfds:{name}' to download it with TensorFlow Datasets")
+
+
+def _tfds(name: str, split: str) -> Source:
     tfds_name, splits = tfds_source.TFDS_NAMES[name]
     if split not in splits:
         raise DataError(f"{name} has splits {', '.join(splits)}, not {split!r}")
-    looked = ", ".join(str(data_dir / f) for f in LOCAL_FOLDERS[name])
-    try:
-        builder = tfds_source.load_builder(name)
-    except DataError as err:
-        raise DataError(f"dataset {name!r}: no local copy ({looked}) and {err}; set DATA_DIR to the "
-                        f"folder holding one") from None
+    builder = tfds_source.load_builder(name)
     backend = tfds_source.TfdsBackend(builder, splits[split])
     return _make(name, split, builder.data_dir, backend.class_names, backend, [])
 

@@ -1,4 +1,4 @@
-"""TensorFlow Datasets downloads, for 'imagenette' and 'cifar10' when no local copy exists.
+"""TensorFlow Datasets copies: dataset 'tfds:imagenette' or 'tfds:cifar10'.
 
 A user with internet needs no manual step: the first use downloads and prepares
 the dataset into TFDS's own folder ($TFDS_DATA_DIR, default ~/tensorflow_datasets).

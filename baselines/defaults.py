@@ -1,10 +1,17 @@
-"""Every key the Fisher-vector baseline reads (`python -m baselines.run`).
+"""Every key the Fisher-vector baseline reads (`python -m baselines.run`), and the
+rules their values obey.
 
 Baseline configs start from `fv_base_config()` and change what their scale
 needs, so each file shows only its differences. The values here are the
 "plain" pipeline of Chatfield et al. 2011 / Sánchez & Perronnin 2011 at K=256:
 3-scale dense SIFT at step 4, PCA to 64, improved Fisher vectors, linear SVM.
 """
+
+from alexnet.config import POSITIVE, fraction, one_of
+
+# Choices, defined here for the modules that read them.
+CACHE_DTYPES = ("float16", "int8")
+SVM_SOLVERS = ("auto", "sgd", "liblinear")
 
 
 def fv_base_config() -> dict:
@@ -48,3 +55,32 @@ def fv_base_config() -> dict:
         "cache_shard_size": 1000,      # images per cache shard (and per cluster work unit)
         "progress": True,              # progress bars on stderr
     }
+
+
+def fv_optional_config() -> dict:
+    """Keys a baseline config may add, with the value their absence means. Kept
+    out of `fv_base_config()` so that the configs (and run-folder hashes) of
+    runs without them stay as they were."""
+    return {
+        # A side study's name (experiments/baseline_ablation.py). The per-scale summary
+        # tables skip its runs, so a variant never replaces the scale's baseline there.
+        "study": None,
+    }
+
+
+# Value rules (alexnet.config.check_config); types are checked against the defaults.
+RULES = {
+    **{key: POSITIVE for key in ("step", "pca_dim", "gmm_components", "gmm_iterations", "gmm_images",
+                                 "gmm_samples", "svm_epochs", "cache_shard_size", "upscale")},
+    "sift_bin_sizes": (lambda v: len(v) > 0 and all(int(s) > 0 for s in v), "a non-empty list of positive sizes"),
+    "svm_alphas": (lambda v: len(v) > 0 and all(float(a) > 0 for a in v), "a non-empty list of positive penalties"),
+    "train_fraction": fraction(low_open=True, high_open=False),
+    "svm_select_fraction": fraction(low_open=True, high_open=False),
+    "holdout_fraction": fraction(low_open=False, high_open=True),
+    "max_pixels": (lambda v: v >= 0, "0 (no limit) or positive"),
+    "workers": (lambda v: v >= 0, "0 (one per core) or positive"),
+    "cache_dtype": one_of(CACHE_DTYPES),
+    "svm_solver": one_of(SVM_SOLVERS),
+    "svm_exact_max_gb": (lambda v: v >= 0, "0 or more (GiB)"),
+    "study": (lambda v: v is None or (isinstance(v, str) and v != ""), "a non-empty name"),
+}

@@ -1,10 +1,15 @@
-"""Every key the trainer reads, with the paper's values (ILSVRC-2012, section 5).
+"""Every key the trainer reads, with the paper's values (ILSVRC-2012, section 5),
+and the rules their values obey.
 
 Experiment configs start from `base_config()` and change what their scale
 needs, so each file shows only its differences from the paper. The trainer
 rejects a config that lacks one of these keys or adds another, and the command
 line can override any of them (`python -m alexnet.train --config F key=value`).
+`RULES` holds the numeric rules; the keys that name a choice are checked
+against the list of the module that uses them (`train.validate`).
 """
+
+from alexnet.config import NON_NEGATIVE, POSITIVE, fraction
 
 
 def base_config() -> dict:
@@ -77,3 +82,16 @@ def optional_config() -> dict:
 def option(config: dict, key: str):
     """A key of `optional_config()`: the config's value, else the default its absence means."""
     return config.get(key, optional_config()[key])
+
+
+# Value rules of the numeric keys (alexnet.config.check_config).
+RULES = {
+    **{key: POSITIVE for key in ("num_classes", "image_size", "batch_size", "epochs", "lr", "eval_batch_size",
+                                 "keep_checkpoints")},
+    **{key: NON_NEGATIVE for key in ("checkpoint_every_steps", "checkpoint_every_minutes", "warmup_epochs",
+                                     "chance_guard_steps")},
+    "train_fraction": fraction(low_open=True, high_open=False),
+    "holdout_fraction": fraction(low_open=False, high_open=True),
+    "dropout": fraction(low_open=False, high_open=True),
+    "val_every_epochs": (lambda v: v is not None and v >= 1, ">= 1"),
+}

@@ -1,12 +1,12 @@
 """The data-scaling driver: plan the grid of experiments/scaling.py, run what is missing, report.
 
-    python -m experiments.scaling [--preset NAME] [--scales S ...] [--fractions F ...]
+    python -m drivers.scaling [--preset NAME] [--scales S ...] [--fractions F ...]
         [--models cnn fv] [--seeds N ...] [--dry-run] [--config FILE]
 
 Planning turns the grid into one resolved config per run, a `Cell`: the
 scale's CNN or baseline config with train_fraction and subset_seed set and,
 for the CNN, the epoch count scaled (`cnn_config`). A cell is done when
-`records.find_finished` finds a finished run of exactly that config; an
+`run_folder.find_finished` finds a finished run of exactly that config; an
 unfinished run of it is resumed by the trainer or the baseline themselves
 (same config, same folder). A failed cell is reported and the next one runs.
 
@@ -25,12 +25,12 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from alexnet import records
-from alexnet.config import ConfigError, load_config
-from experiments.common import option
+from alexnet import records, run_folder
+from alexnet.cli import run_command
+from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config
+from alexnet.defaults import option
 
-EXPERIMENTS = Path(__file__).resolve().parent
-DEFAULT_CONFIG = EXPERIMENTS / "scaling.py"
+DEFAULT_CONFIG = EXPERIMENTS_DIR / "scaling.py"
 MODELS = ("fv", "cnn")  # the order cells run in: the baselines are quick once their vectors are cached
 
 
@@ -50,12 +50,12 @@ class Cell:
 
     @property
     def run_suffix(self) -> str:
-        """How its run folders' names end (records.new_run_dir)."""
+        """How its run folders' names end (run_folder.new_run_dir)."""
         return f"-{self.config['experiment']}-{records.config_hash(self.config)}"
 
     def finished(self) -> Path | None:
         """Its finished run folder under $RUNS_DIR, if any."""
-        return records.find_finished(self.config["experiment"], self.config)
+        return run_folder.find_finished(self.config["experiment"], self.config)
 
 
 def scaled_epochs(base_epochs: int, fraction: float, max_epochs: int) -> int:
@@ -65,7 +65,7 @@ def scaled_epochs(base_epochs: int, fraction: float, max_epochs: int) -> int:
 
 def _config_file(name: str) -> Path:
     path = Path(name)
-    return path if path.is_absolute() else EXPERIMENTS / path
+    return path if path.is_absolute() else EXPERIMENTS_DIR / path
 
 
 def cnn_config(config_file: str, fraction: float, seed: int, max_epochs: int) -> dict:
@@ -86,7 +86,6 @@ def cnn_config(config_file: str, fraction: float, seed: int, max_epochs: int) ->
 
 def fv_config(config_file: str, fraction: float, seed: int) -> dict:
     """The baseline's config of one Fisher-vector cell: only the SVM's training subset changes."""
-    from alexnet import train
     from baselines import run as baseline
 
     config = load_config(_config_file(config_file))
@@ -187,7 +186,7 @@ def report(cells: list[Cell], results_dir: Path) -> list[Path]:
             run_ids.append(done.name if done is not None else copies[-1])
     if not run_ids:
         return []
-    return scaling_report.generate(records.runs_root(), results_dir, run_ids)
+    return scaling_report.generate(run_folder.runs_root(), results_dir, run_ids)
 
 
 def _duration(minutes: float) -> str:
@@ -222,13 +221,13 @@ def execute(cells: list[Cell], grid: list[Cell], cost: dict, results_dir: Path, 
             state = f"to run{_estimate(estimates[cell.label])}" if cell.label in estimates else "finished"
             print(f"  {cell.label}{epochs}: {state}")
         return 0
-    from alexnet.loop import TrainingDiverged
+    from alexnet.trainer import TrainingDiverged
     from reporting.runs import RecordError
     failed, grid_start = [], time.time()
     for i, cell in enumerate(todo, 1):
         left = sum(estimates[c.label] for c in todo[i - 1:])
         remaining = f", ~{_duration(left)} left" if left else ""
-        unfinished = records.find_unfinished(cell.config["experiment"], cell.config)
+        unfinished = run_folder.find_unfinished(cell.config["experiment"], cell.config)
         resuming = f", resuming {unfinished.name}" if unfinished else ""
         print(f"\n=== [{i}/{len(todo)}] {cell.label}{_estimate(estimates[cell.label])}{resuming}: "
               f"{_duration((time.time() - grid_start) / 60)} so far{remaining} ===", flush=True)
@@ -255,7 +254,7 @@ def execute(cells: list[Cell], grid: list[Cell], cost: dict, results_dir: Path, 
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m experiments.scaling",
+    parser = argparse.ArgumentParser(prog="python -m drivers.scaling",
                                      description="Data scaling: both models on nested training subsets.")
     parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="the grid (default %(default)s)")
     parser.add_argument("--preset", default=None, help="a preset of the grid, e.g. 'reduced'")
@@ -268,11 +267,11 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from alexnet.data import DataError
     from reporting.runs import RecordError, results_root
-    try:
+
+    def body() -> int:
         scales, cost = load_grid(args.config, args.preset)
         grid = plan(scales)
         cells = plan(scales, args.scales, args.fractions, args.models, args.seeds)
         return execute(cells, grid, cost, args.results_dir or results_root(), args.dry_run)
-    except (ConfigError, DataError, RecordError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
+
+    return run_command(body, (ConfigError, DataError, RecordError))

@@ -1,14 +1,16 @@
 """One command per scale: train AlexNet, run the Fisher-vector baseline, write results.
 
-    python -m experiments.reproduce imagenette     # make reproduce
-    python -m experiments.reproduce cifar10        # make reproduce-cifar10
-    python -m experiments.reproduce imagenet2012   # make reproduce-imagenet
+    python -m drivers.reproduce imagenette     # make reproduce
+    python -m drivers.reproduce cifar10        # make reproduce-cifar10
+    python -m drivers.reproduce imagenet2012   # make reproduce-imagenet
 
 Each stage is resumable and skipped when finished: rerunning after a kill
 continues the unfinished training from its last checkpoint, reuses cached
 Fisher vectors, and regenerates tables and figures from the run records.
-Overrides after the scale apply to the CNN config (`epochs=5`), so a quick look
-is `python -m experiments.reproduce cifar10 epochs=3`.
+Overrides after the scale go to whichever model's config has the key
+(`epochs=5` to the CNN, `gmm_components=64` to the baseline, `seed=1` to
+both); `cnn.key=value` or `fv.key=value` aims at one. A quick look is
+`python -m drivers.reproduce cifar10 epochs=3`.
 """
 
 from __future__ import annotations
@@ -18,10 +20,9 @@ import sys
 import time
 from pathlib import Path
 
-from alexnet import records
-from alexnet.config import ConfigError, load_config
-
-EXPERIMENTS = Path(__file__).resolve().parent
+from alexnet import records, run_folder
+from alexnet.cli import parse_with_overrides, run_command
+from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config, overrides_from_argv
 
 # scale -> (CNN config, baseline config)
 SCALES = {
@@ -57,7 +58,7 @@ def run_once(config: dict, runner, what: str) -> Path:
     An unfinished run of the config is resumed by the runner itself (the trainer
     from its last checkpoint, the baseline from its cached Fisher vectors).
     """
-    done = records.find_finished(config["experiment"], config)
+    done = run_folder.find_finished(config["experiment"], config)
     if done is not None:
         print(f"{what} already done: {done}")
         return done
@@ -69,10 +70,30 @@ def write_results(run_dirs: list[Path], scale: str) -> None:
     from reporting import figures, tables
     results = records.REPO_ROOT / "results"
     ids = [Path(d).name for d in run_dirs]
-    for path in tables.generate(records.runs_root(), results, run_ids=ids, scales=[scale]):
+    for path in tables.generate(run_folder.runs_root(), results, run_ids=ids, scales=[scale]):
         print(f"wrote {path}")
-    for path in figures.generate(records.runs_root(), results, run_ids=ids, scales=[scale]):
+    for path in figures.generate(run_folder.runs_root(), results, run_ids=ids, scales=[scale]):
         print(f"wrote {path}")
+
+
+def split_overrides(overrides: list[str]) -> tuple[list[str], list[str]]:
+    """(CNN overrides, baseline overrides): each `key=value` goes to the config(s)
+    that have the key; `cnn.` and `fv.` prefixes aim at one. ConfigError for a
+    key neither has."""
+    from alexnet.defaults import base_config, optional_config
+    from baselines.defaults import fv_base_config, fv_optional_config
+    keys = {"cnn": {*base_config(), *optional_config()}, "fv": {*fv_base_config(), *fv_optional_config()}}
+    out: dict[str, list[str]] = {"cnn": [], "fv": []}
+    for item in overrides_from_argv(overrides):
+        key, _, value = item.partition("=")
+        model, _, bare = key.partition(".") if key.startswith(("cnn.", "fv.")) else ("", "", key)
+        targets = [model] if model else [m for m in ("cnn", "fv") if bare in keys[m]]
+        if not targets:
+            raise ConfigError(f"unknown config key '{bare}': neither the CNN's config (alexnet/defaults.py) "
+                              "nor the baseline's (baselines/defaults.py) has it")
+        for target in targets:
+            out[target].append(f"{bare}={value}")
+    return out["cnn"], out["fv"]
 
 
 def reproduce(scale: str, overrides: list[str]) -> list[Path]:
@@ -80,8 +101,10 @@ def reproduce(scale: str, overrides: list[str]) -> list[Path]:
     from alexnet import train
     from baselines import run as baseline
     cnn_file, fv_file = SCALES[scale]
-    cnn_config = train.resolve_config(EXPERIMENTS / cnn_file, overrides)
-    fv_config = load_config(EXPERIMENTS / fv_file)
+    from baselines.defaults import fv_optional_config
+    cnn_overrides, fv_overrides = split_overrides(overrides)
+    cnn_config = train.resolve_config(EXPERIMENTS_DIR / cnn_file, cnn_overrides)
+    fv_config = baseline.validate(load_config(EXPERIMENTS_DIR / fv_file, fv_overrides, fv_optional_config()))
     if scale == "imagenet2012":
         check_imagenet_ready(cnn_config)
     start = time.time()
@@ -96,16 +119,12 @@ def reproduce(scale: str, overrides: list[str]) -> list[Path]:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m experiments.reproduce", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m drivers.reproduce", description=__doc__.split("\n")[0])
     parser.add_argument("scale", choices=sorted(SCALES))
-    parser.add_argument("overrides", nargs="*", help="CNN config overrides key=value")
-    args = parser.parse_args(argv)
-    try:
-        reproduce(args.scale, args.overrides)
-    except (ConfigError, ValueError) as err:  # also DataError and reporting's RecordError
-        print(f"error: {err}", file=sys.stderr)
-        return 2
-    return 0
+    parser.epilog = "config overrides go to the model(s) whose config has the key; cnn.key= or fv.key= aims at one"
+    args, overrides = parse_with_overrides(parser, argv)
+    # ValueError: ConfigError, DataError and reporting's RecordError all derive from it.
+    return run_command(lambda: reproduce(args.scale, overrides), (ValueError,))
 
 
 if __name__ == "__main__":

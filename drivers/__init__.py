@@ -1,0 +1,12 @@
+"""Drivers: commands that run several trainings and write results.
+
+  reproduce          one scale end to end: CNN, Fisher vectors, tables, figures
+                     (make reproduce, reproduce-cifar10, reproduce-imagenet)
+  scaling            the data-scaling grid of experiments/scaling.py (make reproduce-scaling)
+  baseline_ablation  the Fisher-vector study of experiments/baseline_ablation.py
+                     (make reproduce-baseline-ablation)
+
+Drivers read configs from experiments/ through `alexnet.config.load_config`
+and call the library (alexnet, baselines, reporting); nothing in the library
+imports a driver.
+"""

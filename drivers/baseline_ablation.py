@@ -1,0 +1,62 @@
+"""Runs the Fisher-vector ablation study of experiments/baseline_ablation.py and writes its table.
+
+    make reproduce-baseline-ablation              # python -m drivers.baseline_ablation
+    python -m drivers.baseline_ablation --variants k64 pyramid
+    python -m drivers.baseline_ablation --dry-run
+    python -m reporting.ablation                  # the table again, from the records alone
+
+The study (what each variant changes, why, its cost and result) is described
+in the config's docstring; each variant is built by baselines/variants.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config
+
+CONFIG = EXPERIMENTS_DIR / "baseline_ablation.py"
+
+
+def main(argv=None) -> int:
+    try:
+        definition = load_config(CONFIG)
+    except ConfigError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    names = list(definition["variants"])
+    parser = argparse.ArgumentParser(prog="python -m drivers.baseline_ablation",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--variants", nargs="+", choices=names, default=names, help="only these variants")
+    parser.add_argument("--dry-run", action="store_true", help="list the variants and which are done")
+    args = parser.parse_args(argv)
+    from alexnet import run_folder
+    from baselines import run as baseline
+    from baselines.variants import variant_config
+    from drivers.reproduce import run_once
+    from reporting import ablation
+    from reporting.runs import RecordError, results_root
+    try:
+        configs = {name: variant_config(definition, name) for name in names}
+        done = {name: run_folder.find_finished(c["experiment"], c) for name, c in configs.items()}
+        for i, name in enumerate(args.variants, 1):
+            what = definition["variants"][name][1]
+            if args.dry_run:
+                print(f"  {name}: {what}: {'finished ' + done[name].name if done[name] else 'to run'}")
+                continue
+            print(f"\n=== [{i}/{len(args.variants)}] {name}: {what} ===", flush=True)
+            done[name] = run_once(configs[name], baseline.run, f"variant {name}")
+        if args.dry_run:
+            return 0
+        cited = {name: run.name for name, run in done.items() if run is not None}
+        for path in ablation.generate(run_folder.runs_root(), results_root(), cited, definition):
+            print(f"wrote {path}")
+    except (ConfigError, RecordError, ValueError) as err:  # ValueError: also DataError
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
