@@ -64,6 +64,16 @@ def predict(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarray, n
     return probs.astype(np.float32), centre.astype(np.float32), labels.astype(np.int32)
 
 
+def recorded_colour_stats(run_dir: Path):
+    """The colour statistics a run trained with, from its preprocessing.json (runs
+    since 2026-12, converted weights), else None."""
+    path = Path(run_dir) / "preprocessing.json"
+    if not path.exists():
+        return None
+    from alexnet.data import ColourStats
+    return ColourStats.from_dict(records.read_json(path)["colour_stats"])
+
+
 def evaluate_model(model: keras.Model, config: dict, run_dir: Path, val_source=None, stats=None,
                    train_time_s: float | None = None, checkpoint: str | None = None,
                    batch_size: int | None = None, verbose: bool = True) -> dict:
@@ -84,7 +94,8 @@ def evaluate_model(model: keras.Model, config: dict, run_dir: Path, val_source=N
     """
     if val_source is None:
         sources = inputs.make_sources(config)
-        val_source, stats = sources.val, inputs.colour_stats(config, sources.labelled)
+        val_source = sources.val
+        stats = stats or recorded_colour_stats(run_dir) or inputs.colour_stats(config, sources.labelled)
     batch = batch_size or config["eval_batch_size"]
     start = time.time()
     ten_crop = config["eval_ten_crop"]

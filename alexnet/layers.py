@@ -70,6 +70,7 @@ class LocalResponseNorm(keras.layers.Layer):
         return {**super().get_config(), "size": self.size, "k": self.k, "alpha": self.alpha, "beta": self.beta}
 
 
+@keras.saving.register_keras_serializable(package="alexnet")
 class TwoTower(keras.layers.Layer):
     """A pair of identical layers, one per tower (one per GPU in the paper).
 
@@ -137,3 +138,15 @@ class TwoTower(keras.layers.Layer):
         shapes = input_shape if isinstance(input_shape, list) else [input_shape, input_shape]
         return [tower.compute_output_shape(self._tower_input_shape(shapes, i))
                 for i, tower in enumerate(self.towers)]
+
+    def get_config(self):
+        # The towers' own configs stand for `make_layer`, so a saved model
+        # (.keras) rebuilds each tower exactly; device placement is not saved.
+        return {**super().get_config(), "towers": [keras.layers.serialize(t) for t in self.towers],
+                "cross": self.cross, "flatten": self.flatten}
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        towers = config.pop("towers")
+        return cls(lambda i, name: keras.layers.deserialize(towers[i]), **config)

@@ -7,6 +7,8 @@ A run folder (never reused by another run, never overwritten):
       provenance.json   git commit and dirty flag, command line, Python and
                         package versions, host, CPU/GPU devices, dataset name,
                         root and fingerprint
+      preprocessing.json  CNN runs: resize, crop size, input_norm and the training
+                        colour statistics (what predict and export need)
       metrics.csv       one row per epoch (columns METRIC_COLUMNS): train_* over the
                         epoch's training batches, heldout_* on the held-out part of
                         the training set (never the reported split), lr of the

@@ -4,7 +4,8 @@
         [--skip-if-done] [--run-dir DIR]
 
 Each run gets its own folder runs/<UTC>-<experiment>-<config hash>/ (see
-alexnet/records.py): config.json first, then provenance.json, metrics.csv (one
+alexnet/records.py): config.json first, then provenance.json, preprocessing.json
+(the input scaling a trained model needs, for alexnet.predict), metrics.csv (one
 row per epoch), tb/ (TensorBoard), checkpoints/, log.txt, and at the end
 eval.json, predictions.npz and `done`. Rerunning the same command resumes the
 unfinished run of the same config from its last checkpoint, mid-epoch included;
@@ -156,6 +157,13 @@ def _write_provenance(run_dir: Path, job, sources) -> None:
     extra = {"distribution": distribute.describe(job.strategy), "precision": job.trainer.precision,
              "steps_per_epoch": job.steps, "params": int(job.trainer.model.count_params())}
     records.write_provenance(run_dir, dataset, extra)
+    if job.stats is not None:
+        # What a trained model needs to see new images as it saw its training
+        # images (alexnet.predict, alexnet.export), without the training data.
+        records.write_json_atomic(run_dir / "preprocessing.json", {
+            "resize": job.config["resize"], "image_size": job.config["image_size"],
+            "input_norm": option(job.config, "input_norm"),
+            "colour_stats": job.stats.to_dict()})
 
 
 def _finish(job, run_dir: Path, log, val_full) -> None:

@@ -1,0 +1,192 @@
+"""Classify your own images with a trained run: top-5 classes and probabilities.
+
+    python -m alexnet.predict runs/<run-id> photo.jpg [more.jpg ...] [--ten-crop]
+    python -m alexnet.predict runs/<run-id> my_photos/ --csv predictions.csv
+
+Each image goes through the run's own evaluation preprocessing (its central
+square resized to `resize` x `resize`, the centre `image_size` crop or the
+paper's ten crops, minus the training mean and, for standardised runs, divided
+by the training std) and the network of the run's newest checkpoint; with
+--ten-crop the softmax outputs of the ten crops are averaged, as in the paper
+(section 4.1). Class names are the run's (`class_names` of its
+predictions.npz), shown with a readable name where one is known
+(`alexnet.data.class_names`).
+
+A folder is searched recursively for .jpg/.jpeg/.png files and gives a CSV
+(stdout, or --csv FILE): path, then name and probability of the top 5.
+A file that cannot be read as an image gets one line on stderr and is skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from alexnet import cli, records
+from alexnet.config import ConfigError
+
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+
+
+@dataclass
+class Prediction:
+    """One image's top classes: (label, readable name, probability), best first."""
+
+    path: str
+    top: list[tuple[str, str, float]]
+
+
+class Predictor:
+    """A run's network and preprocessing, ready to classify encoded images.
+
+    Args:
+      run_dir: a finished (or checkpointed) run folder.
+      checkpoint: a checkpoint prefix; default the newest.
+
+    Raises:
+      ConfigError: not a run folder, no checkpoint, or no preprocessing record
+        and no training data to rebuild it from.
+    """
+
+    def __init__(self, run_dir: str | Path, checkpoint: str | None = None):
+        from alexnet import evaluate
+
+        self.run_dir = Path(run_dir)
+        self.model = evaluate.load_model(self.run_dir, checkpoint)
+        self.config = records.read_json(self.run_dir / "config.json")
+        self.preprocessing = preprocessing(self.run_dir, self.config)
+        self.labels = class_labels(self.run_dir, self.config)
+
+    def crops(self, data: bytes, ten_crop: bool = False) -> np.ndarray:
+        """float32 [n_crops, S, S, 3]: the network's input for one encoded image."""
+        import tensorflow as tf
+
+        from alexnet.data import transforms
+
+        p = self.preprocessing
+        image = tf.cast(transforms.square_image(tf.constant(data), p["resize"]), tf.float32)
+        image = (image - p["mean"]) / p["std"]
+        crops = transforms.ten_crop(image, p["image_size"]) if ten_crop else \
+            transforms.centre_crop(image, p["image_size"])[None]
+        return crops.numpy()
+
+    def logits(self, data: bytes, ten_crop: bool = False) -> np.ndarray:
+        """[n_crops, classes] float32 logits of one encoded image."""
+        return np.asarray(self.model(self.crops(data, ten_crop), training=False), np.float32)
+
+    def predict(self, path: str | Path, k: int = 5, ten_crop: bool = False) -> Prediction:
+        """The top-k classes of an image file; DataError (one line) if it is no image."""
+        from alexnet.data import DataError, checks
+        from alexnet.data.class_names import readable
+        from alexnet.data.pipeline import average_crops
+
+        _, problem = checks.check_file(str(path))
+        if problem is not None:
+            raise DataError(f"{path}: {problem}; skipped")
+        probs = average_crops(self.logits(Path(path).read_bytes(), ten_crop)[None])[0]
+        order = np.argsort(-probs, kind="stable")[:k]
+        return Prediction(str(path), [(self.labels[i], readable(self.labels[i]), float(probs[i])) for i in order])
+
+
+def preprocessing(run_dir: Path, config: dict) -> dict:
+    """{'resize', 'image_size', 'mean' [3], 'std' [3]}: the run's evaluation input.
+
+    Read from the run's preprocessing.json (written by the trainer since
+    2026-12); for older runs rebuilt from the training data's colour statistics,
+    which needs the dataset under DATA_DIR.
+    """
+    from alexnet import inputs
+    from alexnet.defaults import option
+    from alexnet.evaluate import recorded_colour_stats
+
+    stats = recorded_colour_stats(run_dir)
+    if stats is None:
+        try:
+            stats = inputs.colour_stats(config, inputs.make_sources(config).labelled)
+        except ConfigError as err:
+            raise ConfigError(f"{run_dir} has no preprocessing.json (a run from before 2026-12), and its "
+                              f"training data are needed to rebuild it: {err}") from None
+    standardise = option(config, "input_norm") == "standardise"
+    return {"resize": int(config["resize"]), "image_size": int(config["image_size"]),
+            "mean": np.asarray(stats.mean, np.float32),
+            "std": np.asarray(stats.std if standardise else np.ones(3), np.float32)}
+
+
+def class_labels(run_dir: Path, config: dict) -> list[str]:
+    """The run's class labels in index order (wnids for ImageNet and Imagenette)."""
+    preds = run_dir / "predictions.npz"
+    if preds.exists():
+        return [str(c) for c in np.load(preds)["class_names"]]
+    from alexnet import inputs
+    try:
+        return list(inputs.make_sources(config).val.class_names)
+    except ConfigError:
+        return [str(i) for i in range(int(config["num_classes"]))]
+
+
+def image_files(targets: list[str]) -> list[Path]:
+    """The files named, and the images under the folders named (sorted)."""
+    files = []
+    for target in map(Path, targets):
+        if target.is_dir():
+            files += sorted(p for p in target.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES)
+        elif target.exists():
+            files.append(target)
+        else:
+            raise ConfigError(f"{target}: no such file or folder")
+    return files
+
+
+def write_csv(predictions: list[Prediction], out, k: int) -> None:
+    """path, then label_i, name_i, prob_i for i = 1..k."""
+    writer = csv.writer(out)
+    writer.writerow(["path"] + [f"{f}_{i}" for i in range(1, k + 1) for f in ("label", "name", "prob")])
+    for p in predictions:
+        writer.writerow([p.path] + [v for label, name, prob in p.top for v in (label, name, f"{prob:.6f}")])
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m alexnet.predict", description=__doc__.split("\n")[0])
+    parser.add_argument("run_dir", help="a run folder (runs/<run-id>)")
+    parser.add_argument("images", nargs="+", help="image files and/or folders")
+    parser.add_argument("--ten-crop", action="store_true", help="average the paper's ten crops")
+    parser.add_argument("--top", type=int, default=5, help="classes per image (default 5)")
+    parser.add_argument("--csv", default=None, help="write a CSV here (default for folders: stdout)")
+    args = parser.parse_args(argv)
+
+    def body() -> int:
+        files = image_files(args.images)
+        cli.import_tensorflow()
+        from alexnet.data import DataError
+        predictor = Predictor(args.run_dir)
+        k = min(args.top, len(predictor.labels))
+        results = []
+        for path in files:
+            try:
+                results.append(predictor.predict(path, k, args.ten_crop))
+            except DataError as err:
+                print(f"warning: {err}", file=sys.stderr)
+        as_csv = args.csv is not None or any(Path(t).is_dir() for t in args.images)
+        if as_csv and args.csv:
+            with open(args.csv, "w", newline="") as f:
+                write_csv(results, f, k)
+            print(f"wrote {args.csv} ({len(results)} images)")
+        elif as_csv:
+            write_csv(results, sys.stdout, k)
+        else:
+            for p in results:
+                print(p.path)
+                for label, name, prob in p.top:
+                    print(f"  {100 * prob:6.2f}%  {name}" + (f" ({label})" if name != label else ""))
+        return 0 if results or not files else cli.USAGE_ERROR
+
+    return cli.run_command(body, (ConfigError,))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

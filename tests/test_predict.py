@@ -1,0 +1,108 @@
+"""`python -m alexnet.predict` on a run the suite trains: names, probabilities, CSV, bad files."""
+
+import csv
+import io
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from alexnet import predict, records, train
+from alexnet.config import load_config
+from alexnet.data.class_names import readable
+from tests.conftest import link_cifar
+
+REPO = Path(__file__).resolve().parent.parent
+CLASSES = ("cat", "ship", "truck")
+QUICK = ["epochs=1", "batch_size=32", "eval_batch_size=50", "checkpoint_every_minutes=0.0", "num_classes=3",
+         "strategy='one_device'", "warmup_epochs=0.0"]
+
+
+@pytest.fixture(scope="module")
+def run(data_dir, tmp_path_factory):
+    root = tmp_path_factory.mktemp("cifar")
+    dataset = link_cifar(data_dir, root, CLASSES, 32, 8)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
+        config = load_config(REPO / "experiments/cifar10_convnet.py", QUICK + [f"dataset='{dataset}'"])
+        run_dir = train.run(config, verbose=False)
+    return run_dir, root / "val"
+
+
+def test_the_run_records_what_prediction_needs(run):
+    run_dir, _ = run
+    record = records.read_json(run_dir / "preprocessing.json")
+    assert record["resize"] == 32 and record["image_size"] == 32 and record["input_norm"] == "standardise"
+    assert len(record["colour_stats"]["mean"]) == 3
+
+
+def test_predictions_are_the_evaluations_softmax(run):
+    """The predictor reproduces the trainer's own evaluation of the same images."""
+    run_dir, val = run
+    predictor = predict.Predictor(run_dir)
+    saved = np.load(run_dir / "predictions.npz")  # ten-crop softmax of val, in order
+    for i, rel in enumerate(saved["paths"][:4]):
+        path = val.parent / rel
+        p = predictor.predict(path, k=3, ten_crop=True)
+        assert [label for label, _, _ in p.top] == [CLASSES[j] for j in np.argsort(-saved["probs"][i])[:3]]
+        np.testing.assert_allclose(sorted((prob for _, _, prob in p.top), reverse=True),
+                                   np.sort(saved["probs"][i].astype(np.float32))[::-1], atol=2e-3)
+
+
+def test_command_line_top5_csv_and_a_bad_file(run, tmp_path, capsys):
+    run_dir, val = run
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for path in sorted((val / "ship").iterdir())[:3]:
+        (folder / path.name).write_bytes(path.read_bytes())
+    (folder / "notes.jpg").write_text("not an image")
+    assert predict.main([str(run_dir), str(folder)]) == 0
+    out, err = capsys.readouterr()
+    rows = list(csv.reader(io.StringIO(out)))
+    assert rows[0] == ["path", "label_1", "name_1", "prob_1", "label_2", "name_2", "prob_2",
+                       "label_3", "name_3", "prob_3"]
+    assert len(rows) == 4 and all(r[1] in CLASSES for r in rows[1:])
+    assert all(abs(sum(float(r[i]) for i in (3, 6, 9)) - 1.0) < 1e-3 for r in rows[1:])  # 3 classes: all of them
+    assert err.strip() == f"warning: {folder / 'notes.jpg'}: not a JPEG/PNG/GIF/BMP image; skipped"
+    one = sorted(folder.glob("*.png")) or sorted(p for p in folder.iterdir() if p.name != "notes.jpg")
+    assert predict.main([str(run_dir), str(one[0])]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == str(one[0]) and len(lines) == 4 and lines[1].strip().endswith(tuple(CLASSES))
+
+
+def test_bad_arguments_are_one_line(run, tmp_path, capsys):
+    assert predict.main([str(tmp_path), str(tmp_path)]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path} is not a run folder (no config.json)"
+    assert predict.main([str(run[0]), str(tmp_path / "missing.jpg")]) == 2
+    assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'missing.jpg'}: no such file or folder"
+
+
+def test_imagenette_wnids_have_names():
+    assert readable("n01440764") == "tench" and readable("n03888605") == "parachute"
+    assert readable("ship") == "ship" and readable("n99999999") == "n99999999"
+
+
+def test_export_round_trip(run, tmp_path):
+    """The SavedModel serves encoded images by itself and agrees with the in-repo network;
+    the .keras file reloads the same network."""
+    import keras
+    import tensorflow as tf
+
+    from alexnet import export
+
+    run_dir, val = run
+    paths = export.export(run_dir, tmp_path / "exported")
+    files = sorted((val / "cat").iterdir())[:3]
+    predictor = predict.Predictor(run_dir)
+    crops = np.concatenate([predictor.crops(f.read_bytes()) for f in files])
+    expected = np.asarray(predictor.model(crops, training=False), np.float32)
+    serving = tf.saved_model.load(str(paths["saved_model"])).signatures["serving_default"]
+    out = serving(images=tf.constant([f.read_bytes() for f in files]))
+    # The same batch through the same bfloat16 network: equal up to a bfloat16 step or two.
+    np.testing.assert_allclose(out["logits"].numpy(), expected, atol=2e-2)
+    np.testing.assert_allclose(out["probabilities"].numpy().sum(axis=1), 1.0, atol=1e-4)
+    assert out["classes"].shape == (3, 3) and {c.decode() for c in out["classes"].numpy().ravel()} <= set(CLASSES)
+    reloaded = keras.saving.load_model(paths["keras"])
+    np.testing.assert_array_equal(np.asarray(reloaded(crops), np.float32), expected)
+    with pytest.raises(predict.ConfigError, match="already holds an export"):
+        export.export(run_dir, tmp_path / "exported")
