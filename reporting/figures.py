@@ -118,6 +118,21 @@ def neighbours_figure(record: Record, net, data_dir=None, max_images: int = 1000
         f"(Euclidean; {len(database.positions)} training images searched; green frame = same class)"))
 
 
+def layers_figure(record: Record, net, data_dir=None, max_images: int = 1000, channels: int = 6, k: int = 4):
+    """For conv1 ... conv5, a few channels' most exciting validation patches (receptive fields)."""
+    from alexnet import inputs
+    from reporting import activations
+
+    images = inspection.image_set(record, "val", data_dir=data_dir, max_images=max_images)
+    stats = inputs.colour_stats(images.config, inputs.make_sources(images.config).labelled)
+    rows = [(f"{name}\n{field.size}x{field.size} px", strips)
+            for name, field, strips in activations.patch_mosaics(net, images, stats, channels=channels, k=k)]
+    return plots.layer_patches(rows, (
+        f"{display_name(record.model, record.kind)}: what each layer responds to. Per layer, {channels} channels "
+        f"(highest mean activation); per channel, the {k} of {len(images.positions)} validation images\n"
+        "that excite it most, cropped to the receptive field of the strongest unit (Zeiler & Fergus 2014)"))
+
+
 def examples_figure(images: inspection.ImageSet, indices, models: dict[str, predictions.Predictions],
                     title: str = "", columns: int = 8):
     """Validation images with their true class and each model's top-1 guess.
@@ -150,7 +165,7 @@ def examples_figure(images: inspection.ImageSet, indices, models: dict[str, pred
 
 def model_figures(cited: list[Record], out_dir: Path, data_dir=None, max_images: int = 1000,
                   notes: list[str] | None = None) -> list[Path]:
-    """conv1 filters and fc7 neighbours of each CNN whose run folder is here."""
+    """conv1 filters, fc7 neighbours and each layer's patches of each CNN whose run folder is here."""
     written = []
     for record in cited:
         if record.kind != "cnn":
@@ -160,6 +175,7 @@ def model_figures(cited: list[Record], out_dir: Path, data_dir=None, max_images:
             written += save(filters_figure(record, net), out_dir, f"conv1_filters_{record.model}")
             written += save(neighbours_figure(record, net, data_dir, max_images), out_dir,
                             f"nearest_neighbours_{record.model}")
+            written += save(layers_figure(record, net, data_dir, max_images), out_dir, f"layer_patches_{record.model}")
         except (RecordError, ConfigError) as err:  # no checkpoint here, or no images
             if notes is not None:
                 notes.append(f"skipped model figures of {record.run_id}: {err}")

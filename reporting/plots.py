@@ -187,3 +187,23 @@ def image_rows(rows: list[list[np.ndarray]], titles: list[list[str]], colours: l
     if title:
         fig.suptitle(title)
     return fig
+
+
+def layer_patches(rows: list[tuple[str, list[np.ndarray]]], title: str) -> Figure:
+    """One row per layer: for each of a few channels, its strongest image patches side by side."""
+    n_rows, n_cols = len(rows), max(len(strips) for _, strips in rows)
+    aspect = rows[0][1][0].shape[1] / rows[0][1][0].shape[0]
+    fig = Figure(figsize=(min(18.0, 0.75 * aspect * n_cols + 1.0), 0.95 * n_rows + 0.8), layout="constrained")
+    axes = fig.subplots(n_rows, n_cols, squeeze=False)
+    for i, (label, strips) in enumerate(rows):
+        for j in range(n_cols):
+            ax = axes[i, j]
+            ax.set_xticks([])
+            ax.set_yticks([])
+            if j >= len(strips):
+                ax.set_visible(False)
+                continue
+            ax.imshow(strips[j])
+        axes[i, 0].set_ylabel(label, fontsize=8, rotation=0, ha="right", va="center")
+    fig.suptitle(title, fontsize=10)
+    return fig

@@ -106,3 +106,34 @@ def test_export_round_trip(run, tmp_path):
     np.testing.assert_array_equal(np.asarray(reloaded(crops), np.float32), expected)
     with pytest.raises(predict.ConfigError, match="already holds an export"):
         export.export(run_dir, tmp_path / "exported")
+
+
+@pytest.mark.parametrize("arch, size, expected", [
+    # (size, jump) per layer; AlexNet's are the textbook values (conv5: 163 px, every 16 px).
+    ("alexnet2014", 224, {"conv1": (11, 4), "conv2": (51, 8), "conv3": (99, 16), "conv4": (131, 16),
+                          "conv5": (163, 16)}),
+    ("alexnet2012", 224, {"conv1": (11, 4), "conv2": (51, 8), "conv5": (163, 16)}),
+    ("cifar_alexnet", 32, {"conv1": (5, 1), "conv2": (15, 2), "conv3": (27, 4), "conv5": (43, 4)}),
+])
+def test_receptive_fields(arch, size, expected):
+    from alexnet import model as model_lib
+    from reporting.activations import receptive_field
+
+    net = model_lib.build_model(arch, 10, size, init="he")
+    for layer, (rf, jump) in expected.items():
+        field = receptive_field(net, layer, size)
+        assert (field.size, field.jump) == (rf, jump), layer
+    first = receptive_field(net, "conv1", size)
+    assert first.window(0, 0, size)[:2] == (0, 0)  # clipped at the image's edge
+
+
+def test_layer_patches_figure_of_a_trained_run(run):
+    from reporting import figures, inspection
+    from reporting.runs import read_record
+
+    record = read_record(run[0])
+    net = inspection.load_model(record)
+    fig = figures.layers_figure(record, net, max_images=24, channels=3, k=2)
+    shown = [ax for ax in fig.axes if ax.get_visible()]
+    assert len(shown) == 5 * 3
+    assert {ax.images[0].get_array().shape for ax in shown} == {(48, 96, 3)}
