@@ -3,6 +3,7 @@ everything needed to train and evaluate it at three scales.
 
     python -m alexnet.train --config experiments/cifar10_convnet.py [key=value ...]
     python -m alexnet.evaluate runs/<run-id>
+    python -m alexnet.predict runs/<run-id> photo.jpg [--ten-crop]
 
 Modules, one concern each:
   defaults    every config key of the trainer with the paper's value, and its rules
@@ -18,6 +19,9 @@ Modules, one concern each:
   monitor     the stuck-at-chance guard and the checkpoint timer
   train       the command: check the config, set up the run, train, evaluate once
   evaluate    centre and ten-crop evaluation of a model or a run folder
+  predict     classify image files with a trained run (top-k names, CSV)
+  export      a run as .keras and as a SavedModel serving encoded images
+  torchvision_weights  torchvision's ImageNet AlexNet weights as an alexnet2014 run
   run_folder  run folders: create, resume, lock, log, finish
   records     the files in a run folder: config, provenance, metrics, eval
   cli         how every command ends: 0, or one line `error: ...`

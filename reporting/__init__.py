@@ -11,5 +11,6 @@ Entry points (each takes --runs-dir, default $RUNS_DIR or runs/, and
 Modules: `runs` (finding and citing records), `predictions` (confusion and
 failures from predictions.npz), `published` (results/published.csv), `tables`,
 `plots` (the drawings), `figures`, `inspection` (conv1 filters and fc7
-features of a restored network), `notebooks`, `scaling`.
+features of a restored network), `activations` (each conv layer's most exciting
+image patches), `notebooks`, `scaling`.
 """
