@@ -46,7 +46,7 @@ fully-connected layers (384, 192) and the classifier. Its layers keep the
 AlexNet names conv1, conv2, fc6, fc7, fc8 so analysis code (fc7 features, conv1
 filters) works on every variant.
 
-`cifar_alexnet` is AlexNet's layout shrunk to CIFAR's 28x28 crops, the network
+`cifar_alexnet` is AlexNet's layout shrunk to CIFAR's 32x32 images, the network
 the CIFAR-10 recipe trains: five convolutions (64@5x5, 128@5x5, 192@3x3,
 192@3x3, 128@3x3) with the paper's LRN after conv1 and conv2 and overlapping
 3/2 max-pooling after conv1, conv2 and conv5, then fc6 512 and fc7 256 with
@@ -55,7 +55,8 @@ between cuda-convnet's `layers-18pct` (three 5x5 convolutions, 18% error) and
 `conv-local-13pct` (two convolutions and two locally-connected layers, 13%
 with crops, flips and multi-view testing); plain convolutions replace the
 locally-connected layers, whose unshared weights run slowly in TensorFlow.
-2,167,434 parameters at 10 classes and 28 px.
+2,167,434 parameters at 10 classes, for 28 and 32 px inputs alike (pool5 is
+4x4x128 for both).
 """
 
 from __future__ import annotations

@@ -137,10 +137,19 @@ def crops(images: ImageSet, stats, indices) -> dict[int, np.ndarray]:
     return out
 
 
-def patch_mosaics(net, images: ImageSet, stats, layers=LAYERS, channels: int = 6, k: int = 4,
+def conv_layers(net) -> list[str]:
+    """Which of conv1 ... conv5 the network has (the small CIFAR nets have fewer)."""
+    names = {layer.name for layer in net.layers}
+    return [name for name in LAYERS if name in names]
+
+
+def patch_mosaics(net, images: ImageSet, stats, layers=None, channels: int = 6, k: int = 4,
                   size: int = 48) -> list[tuple[str, Field, list[np.ndarray]]]:
-    """Per layer: (name, receptive field, one k-patch strip [size, k*size, 3] per channel)."""
+    """Per layer (default: every conv layer of `net`): (name, receptive field, one
+    k-patch strip [size, k*size, 3] per channel)."""
     from PIL import Image
+
+    layers = layers or conv_layers(net)
 
     image_size = int(images.config["image_size"])
     units = top_units(net, images, stats, layers, channels, k)
