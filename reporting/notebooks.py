@@ -6,6 +6,7 @@
 The notebooks in notebooks/ are kept in git without outputs. This command runs
 each one top to bottom and writes the executed copy, outputs and figures
 included, to results/notebooks/<name>.ipynb; the sources stay untouched. The
+executed copies are committed, so they can be read on GitHub as they are. The
 notebooks take their inputs from environment variables, which this command
 sets for the kernel from its options:
 
