@@ -36,7 +36,8 @@ from alexnet.trainer import STATS, Trainer, check_finite, summarise
 from alexnet.defaults import option
 
 # tf.summary.scalar needs the tensorboard package, which TensorFlow 2.21 no
-# longer installs; a scalar summary is a float tensor tagged for this plugin.
+# longer depends on (requirements.txt installs it only to view runs); a scalar
+# summary is a float tensor tagged for the scalars plugin, which TF writes alone.
 _SCALAR = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
 
 
