@@ -46,3 +46,17 @@ def test_check_config_rules_keys_and_types():
         with pytest.raises(ConfigError) as err:
             check_config(config, DEFAULTS, optional, rules)
         assert str(err.value) == message
+
+
+def test_every_documented_key_can_be_overridden_on_the_trainer_command_line():
+    from alexnet import train
+    from alexnet.defaults import base_config, optional_config
+
+    config = train.resolve_config("experiments/cifar10_convnet.py",
+                                  ["val_every_epochs=3", "cache=false", "--epochs", "5", "--input_norm=mean"])
+    assert (config["val_every_epochs"], config["cache"], config["epochs"], config["input_norm"]) == (3, False, 5,
+                                                                                                     "mean")
+    keys = set(base_config()) | set(optional_config())
+    for key in keys:  # each key's own default, given back on the command line, is accepted
+        value = {**base_config(), **optional_config()}[key]
+        apply_overrides(base_config(), [f"{key}={value!r}"], optional_config())
