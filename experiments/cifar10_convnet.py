@@ -27,7 +27,7 @@ Departures, each with its measured reason:
     record in git at cb1474e, results/cifar10/records/): 16.67% centre crop;
     training error 5.6%, held-out 16.0% and flat: overfitting.
   - the same with the paper's dropout 0.5 on fc6/fc7 and 50 epochs: held-out
-    error stalled at 16.3-16.7% between epochs 28 and 34 while training error
+    error stalled at 16.3-16.8% between epochs 30 and 34 while training error
     fell to 7.8%; stopped there (its unfinished folder can be resumed).
   - padded 32 px crops, whole-image evaluation, dropout, 45 epochs: below.
 
