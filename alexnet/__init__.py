@@ -19,6 +19,7 @@ Modules, one concern each:
   monitor     the stuck-at-chance guard and the checkpoint timer
   train       the command: check the config, set up the run, train, evaluate once
   evaluate    centre and ten-crop evaluation of a model or a run folder
+  class_names readable names for wnid labels (Imagenette's ten)
   predict     classify image files with a trained run (top-k names, CSV)
   export      a run as .keras and as a SavedModel serving encoded images
   torchvision_weights  torchvision's ImageNet AlexNet weights as an alexnet2014 run

@@ -10,7 +10,7 @@ by the training std) and the network of the run's newest checkpoint; with
 --ten-crop the softmax outputs of the ten crops are averaged, as in the paper
 (section 4.1). Class names are the run's (`class_names` of its
 predictions.npz), shown with a readable name where one is known
-(`alexnet.data.class_names`).
+(`alexnet.class_names`).
 
 A folder is searched recursively for .jpg/.jpeg/.png files and gives a CSV
 (stdout, or --csv FILE): path, then name and probability of the top 5.
@@ -82,7 +82,7 @@ class Predictor:
     def predict(self, path: str | Path, k: int = 5, ten_crop: bool = False) -> Prediction:
         """The top-k classes of an image file; DataError (one line) if it is no image."""
         from alexnet.data import DataError, checks
-        from alexnet.data.class_names import readable
+        from alexnet.class_names import readable
         from alexnet.data.pipeline import average_crops
 
         _, problem = checks.check_file(str(path))

@@ -32,6 +32,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from alexnet.class_names import readable
 from alexnet.config import ConfigError
 from reporting import inspection, plots, predictions, published
 from reporting.runs import Record, RecordError, add_arguments, cite, resolve_dirs, run_main
@@ -104,7 +105,7 @@ def neighbours_figure(record: Record, net, data_dir=None, max_images: int = 1000
     database = inspection.image_set(record, "train", max_images=max_images, data_dir=data_dir)
     found = inspection.nearest(inspection.features(record, net, queries, "val"),
                                inspection.features(record, net, database, "train"), k)
-    names = queries.class_names
+    names = [readable(c) for c in queries.class_names]
     query_pix = inspection.pixels(queries, queries.positions)
     neighbour_pix = inspection.pixels(database, database.positions[found].ravel())
     rows, titles, colours = [], [], []
@@ -143,7 +144,7 @@ def examples_figure(images: inspection.ImageSet, indices, models: dict[str, pred
       indices: which validation images.
       models: {short model name: its Predictions}.
     """
-    names = images.class_names
+    names = [readable(c) for c in images.class_names]
     pix = inspection.pixels(images, indices)
     rows, titles, colours = [], [], []
     for start in range(0, len(pix), columns):

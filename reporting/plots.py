@@ -13,6 +13,8 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from alexnet.class_names import readable
+
 KIND_COLOURS = {"cnn": "#1f77b4", "handcrafted": "#ff7f0e"}
 # "heldout": the part of the training set held out for decisions; "val": what runs
 # before the held-out split logged (the reported split, evaluated every epoch).
@@ -126,7 +128,7 @@ def confusion(matrices: list[tuple[str, pd.DataFrame]]) -> Figure:
                 ax.text(j, i, f"{rate:.0f}", ha="center", va="center", fontsize=7,
                         color="white" if rate > 60 else "black")
         if len(counts) <= 20:
-            names = [str(c)[:14] for c in counts.index]
+            names = [readable(c)[:16] for c in counts.index]
             ax.set_xticks(range(len(names)), names, rotation=90, fontsize=7)
             ax.set_yticks(range(len(names)), names, fontsize=7)
         ax.set(title=title, xlabel="predicted", ylabel="true")
@@ -142,7 +144,7 @@ def per_class(errors: pd.DataFrame) -> Figure:
     width = 0.8 / max(m, 1)
     for j, model in enumerate(errors.columns):
         ax.bar(np.arange(n) + (j - (m - 1) / 2) * width, errors[model], width, label=model)
-    ax.set_xticks(range(n), [str(c)[:14] for c in errors.index], rotation=60, ha="right", fontsize=7)
+    ax.set_xticks(range(n), [readable(c)[:16] for c in errors.index], rotation=60, ha="right", fontsize=7)
     ax.set(ylabel="top-1 error (%)", title="Per-class validation error")
     ax.grid(axis="y", alpha=0.3)
     ax.legend(fontsize=8)

@@ -9,7 +9,7 @@ import pytest
 
 from alexnet import predict, records, train
 from alexnet.config import load_config
-from alexnet.data.class_names import readable
+from alexnet.class_names import readable
 from tests.conftest import link_cifar
 
 REPO = Path(__file__).resolve().parent.parent

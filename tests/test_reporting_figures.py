@@ -112,3 +112,17 @@ def test_nearest_is_euclidean():
     database = np.array([[0.0, 0.0], [10.0, 0.0], [1.0, 1.0]])
     found = inspection.nearest(np.array([[9.0, 0.0], [0.2, 0.1]]), database, 2)
     assert found.tolist() == [[1, 2], [0, 2]]
+
+
+def test_figures_name_imagenette_classes_not_wnids():
+    import numpy as np
+    import pandas as pd
+
+    from reporting import plots
+
+    wnids = ["n01440764", "n02102040", "n03888257"]
+    counts = pd.DataFrame(np.eye(3, dtype=int) * 5, index=wnids, columns=wnids)
+    fig = plots.confusion([("model", counts)])
+    assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["tench", "English springer", "parachute"]
+    fig = plots.per_class(pd.DataFrame({"model": [10.0, 20.0, 30.0]}, index=wnids))
+    assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["tench", "English springer", "parachute"]
