@@ -37,7 +37,7 @@ def export(run_dir: str | Path, out_dir: str | Path, checkpoint: str | None = No
     import keras
     import tensorflow as tf
 
-    from alexnet.data import transforms
+    from alexnet.data import pipeline, transforms
     from alexnet.predict import Predictor
 
     out_dir = Path(out_dir)
@@ -50,13 +50,12 @@ def export(run_dir: str | Path, out_dir: str | Path, checkpoint: str | None = No
     model.save(paths["keras"])
 
     size, resize = prep["image_size"], prep["resize"]
-    mean, std = tf.constant(prep["mean"]), tf.constant(prep["std"])
     labels = tf.constant(predictor.labels)
     k = min(5, len(predictor.labels))
 
     def preprocess(data):
-        image = tf.cast(transforms.square_image(data, resize), tf.float32)
-        return transforms.centre_crop((image - mean) / std, size)
+        return pipeline.square_crops(transforms.square_image(data, resize), size, prep["stats"],
+                                     standardise=prep["standardise"])
 
     def serve(images):
         crops = tf.map_fn(preprocess, images, fn_output_signature=tf.TensorSpec([size, size, 3], tf.float32))

@@ -66,14 +66,12 @@ class Predictor:
         """float32 [n_crops, S, S, 3]: the network's input for one encoded image."""
         import tensorflow as tf
 
-        from alexnet.data import transforms
+        from alexnet.data import pipeline, transforms
 
         p = self.preprocessing
-        image = tf.cast(transforms.square_image(tf.constant(data), p["resize"]), tf.float32)
-        image = (image - p["mean"]) / p["std"]
-        crops = transforms.ten_crop(image, p["image_size"]) if ten_crop else \
-            transforms.centre_crop(image, p["image_size"])[None]
-        return crops.numpy()
+        square = transforms.square_image(tf.constant(data), p["resize"])
+        crops = pipeline.square_crops(square, p["image_size"], p["stats"], ten_crop, p["standardise"])
+        return (crops if ten_crop else crops[None]).numpy()
 
     def logits(self, data: bytes, ten_crop: bool = False) -> np.ndarray:
         """[n_crops, classes] float32 logits of one encoded image."""
@@ -94,7 +92,7 @@ class Predictor:
 
 
 def preprocessing(run_dir: Path, config: dict) -> dict:
-    """{'resize', 'image_size', 'mean' [3], 'std' [3]}: the run's evaluation input.
+    """{'resize', 'image_size', 'stats' (ColourStats), 'standardise'}: the run's evaluation input.
 
     Read from the run's preprocessing.json (written by the trainer since
     2026-12); for older runs rebuilt from the training data's colour statistics,
@@ -111,10 +109,8 @@ def preprocessing(run_dir: Path, config: dict) -> dict:
         except ConfigError as err:
             raise ConfigError(f"{run_dir} has no preprocessing.json (a run from before 2026-12), and its "
                               f"training data are needed to rebuild it: {err}") from None
-    standardise = option(config, "input_norm") == "standardise"
-    return {"resize": int(config["resize"]), "image_size": int(config["image_size"]),
-            "mean": np.asarray(stats.mean, np.float32),
-            "std": np.asarray(stats.std if standardise else np.ones(3), np.float32)}
+    return {"resize": int(config["resize"]), "image_size": int(config["image_size"]), "stats": stats,
+            "standardise": option(config, "input_norm") == "standardise"}
 
 
 def class_labels(run_dir: Path, config: dict) -> list[str]:

@@ -137,6 +137,17 @@ def train_batch(images: tf.Tensor, keys: tf.Tensor, image_size: int, stats: Colo
     return tf.ensure_shape(x, [None, image_size, image_size, 3])
 
 
+def square_crops(squares, image_size: int, stats: ColourStats, ten_crop: bool = False,
+                 standardise: bool = False) -> tf.Tensor:
+    """The evaluation's input from decoded squares (`Source.decoded_stream`,
+    `transforms.square_image`): uint8 [..., R, R, 3] -> float32 centre crop
+    [..., S, S, 3] or ten crops [..., 10, S, S, 3], mean subtracted (and divided
+    by the std when `standardise`). Also what `alexnet.predict` and
+    `alexnet.export` feed the network."""
+    x = (tf.cast(squares, tf.float32) - tf.constant(stats.mean, tf.float32)) * _scale(stats, standardise)
+    return transforms.ten_crop(x, image_size) if ten_crop else transforms.centre_crop(x, image_size)
+
+
 def eval_image(data, image_size: int, resize: int, stats: ColourStats, ten_crop: bool = False,
                square: bool = True, standardise: bool = False) -> tf.Tensor:
     """float32 [S, S, 3] centre crop or [10, S, S, 3] ten crops, mean subtracted
@@ -232,8 +243,7 @@ def eval_dataset(source, batch_size: int, image_size: int = 224, resize: int = 2
     decoded = source.decoded_stream(resize) if cache and square else None
     if decoded is not None:
         def crops(images, labels, pos):
-            x = (tf.cast(images, tf.float32) - tf.constant(stats.mean, tf.float32)) * _scale(stats, standardise)
-            return (transforms.ten_crop(x, image_size) if ten_crop else transforms.centre_crop(x, image_size)), labels
+            return square_crops(images, image_size, stats, ten_crop, standardise), labels
 
         return decoded.batch(batch_size).map(crops, num_parallel_calls=AUTOTUNE,
                                              deterministic=True).prefetch(AUTOTUNE)
