@@ -21,7 +21,7 @@ export DATA_DIR RUNS_DIR
 # Quiet TensorFlow's C++ start-up banner; warnings and errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 1
 
-.PHONY: install install-vlfeat test test-all reproduce reproduce-cifar10 reproduce-imagenet \
+.PHONY: install install-vlfeat install-torch test test-all reproduce reproduce-cifar10 reproduce-imagenet \
         reproduce-scaling reproduce-baseline-ablation tables figures notebooks bench tensorboard clean-venv
 
 install: $(VENV)/.installed
@@ -35,6 +35,15 @@ $(VENV)/.installed: requirements.txt requirements-vlfeat.txt
 	if bash scripts/install_vlfeat.sh; then \
 	  $(PY) -m pip install --quiet --no-build-isolation -r requirements-vlfeat.txt; fi
 	touch $@
+
+# torch for the torchvision-weights converter and its parity test (tests skip it
+# without torch). PyPI's default torch is the 2.5 GB CUDA build, so this takes a
+# CPU wheel: a local one from TORCH_WHEELS if there is one, else PyTorch's CPU index.
+TORCH_WHEELS ?= /opt/wheels
+install-torch: install
+	if ls $(TORCH_WHEELS)/torch-*+cpu-*.whl >/dev/null 2>&1; then \
+	  $(PY) -m pip install --quiet $$(ls $(TORCH_WHEELS)/torch-*+cpu-*.whl | tail -1); \
+	else $(PY) -m pip install --quiet torch --index-url https://download.pytorch.org/whl/cpu; fi
 
 # VLFeat added later (e.g. after `conda install -c conda-forge vlfeat`).
 install-vlfeat: install

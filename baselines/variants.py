@@ -1,10 +1,14 @@
-"""Variants of a baseline config for side studies (experiments/baseline_ablation.py).
+"""The plain baseline, and variants of a baseline config for side studies.
 
-A variant is the study's base config with a few keys changed and tagged with
-`study`, which keeps its runs out of the per-scale summary tables; the
-unchanged variant is the tables' own run and carries no tag, so the study
-reuses it. Both the driver (drivers/baseline_ablation.py) and the report
-(reporting/ablation.py) build variants here.
+The scales' baseline configs (experiments/fv_*.py) are the 2012 entries' form
+(colour statistics beside SIFT; on Imagenette also a spatial pyramid). The
+plain SIFT pipeline is the same config with those features off
+(`plain_config`): the per-scale tables show it beside the 2012 form, and the
+ablation study (experiments/baseline_ablation.py) changes it one setting at a
+time. A variant is tagged with `study`, which keeps its runs out of the
+per-scale tables, unless it *is* one of the tables' runs (the plain config, or
+the settings of the scale's own config), which the study then reuses. Both
+the drivers and the reports build configs here.
 """
 
 from __future__ import annotations
@@ -12,21 +16,39 @@ from __future__ import annotations
 from alexnet.config import EXPERIMENTS_DIR, load_config
 
 STUDY = "baseline_ablation"
+# What turns a scale's baseline config into the plain SIFT pipeline.
+PLAIN = {"model": "dsift_fv_svm", "colour": False, "spatial_pyramid": False}
+
+
+def plain_config(config: dict) -> dict:
+    """The plain SIFT-only pipeline of a baseline config, checked (the tables' second baseline row)."""
+    from baselines.run import validate
+
+    return validate({**config, **PLAIN})
 
 
 def variant_config(definition: dict, name: str) -> dict:
-    """The checked baseline config of one variant: the base with its changes (and the study tag).
+    """The checked baseline config of one variant: the plain pipeline with its changes.
 
     Args:
       definition: the study's config (`experiments/baseline_ablation.py`):
         'base' (a config file in experiments/) and 'variants'
-        {name: (changes, description)}.
+        {name: (changes to the plain pipeline, description)}.
       name: one of the variants.
+
+    Returns:
+      The base config itself where the changes give its settings, the plain
+      config where there are none, else the changed plain config tagged with
+      the study.
     """
     from baselines.run import validate
 
     changes, _ = definition["variants"][name]
-    config = load_config(EXPERIMENTS_DIR / definition["base"])
-    if changes:  # the unchanged variant is the summary tables' own run, so it carries no tag
-        config.update(changes, study=STUDY)
-    return validate(config)
+    base = validate(load_config(EXPERIMENTS_DIR / definition["base"]))
+    plain = plain_config(base)
+    if not changes:
+        return plain
+    config = {**plain, **changes}
+    if all(config[k] == base[k] for k in config if k != "model"):
+        return base  # the scale's own (2012-form) baseline run
+    return validate({**config, "study": STUDY})

@@ -36,21 +36,23 @@ def main(argv=None) -> int:
     from baselines.variants import variant_config
     from drivers.reproduce import run_once
     from reporting import ablation
-    from reporting.runs import RecordError, results_root
+    from reporting.runs import RecordError, find_record, results_root
     try:
         configs = {name: variant_config(definition, name) for name in names}
-        done = {name: run_folder.find_finished(c["experiment"], c) for name, c in configs.items()}
+        runs_dir, results_dir = run_folder.runs_root(), results_root()
+        # A finished run folder, else a committed record of the same config (a fresh clone).
+        done = {name: find_record(c, runs_dir, results_dir) for name, c in configs.items()}
         for i, name in enumerate(args.variants, 1):
             what = definition["variants"][name][1]
             if args.dry_run:
-                print(f"  {name}: {what}: {'finished ' + done[name].name if done[name] else 'to run'}")
+                print(f"  {name}: {what}: {'finished ' + done[name] if done[name] else 'to run'}")
                 continue
             print(f"\n=== [{i}/{len(args.variants)}] {name}: {what} ===", flush=True)
-            done[name] = run_once(configs[name], baseline.run, f"variant {name}")
+            done[name] = run_once(configs[name], baseline.run, f"variant {name}").name
         if args.dry_run:
             return 0
-        cited = {name: run.name for name, run in done.items() if run is not None}
-        for path in ablation.generate(run_folder.runs_root(), results_root(), cited, definition):
+        cited = {name: run_id for name, run_id in done.items() if run_id is not None}
+        for path in ablation.generate(runs_dir, results_dir, cited, definition):
             print(f"wrote {path}")
     except (ConfigError, RecordError, ValueError) as err:  # ValueError: also DataError
         print(f"error: {err}", file=sys.stderr)

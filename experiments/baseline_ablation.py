@@ -33,16 +33,18 @@ so slightly optimistic): K=64 17.3% top-1, K=256 15.0%.
 
 def get_config() -> dict:
     return {
+        # The scale's baseline config; the variants change its plain form (SIFT only, no
+        # pyramid: baselines.variants.plain_config).
         "base": "fv_imagenette.py",
-        # name -> (changes to the base config, what the change is). Order: the table's.
+        # name -> (changes to the plain pipeline, what the change is). Order: the table's.
         "variants": {
             "k64": ({"gmm_components": 64}, "K=64 Gaussians"),
-            "tables": ({}, "K=256: the config of the summary tables"),
+            "plain": ({}, "K=256, SIFT only: the plain pipeline (the tables' plain row)"),
             "pyramid": ({"spatial_pyramid": True},
                         "K=256 + spatial pyramid (whole image + 3 horizontal stripes)"),
             "colour": ({"colour": True},
                        "K=256 + local colour statistics beside SIFT"),
             "pyramid_colour": ({"spatial_pyramid": True, "colour": True},
-                               "K=256 + pyramid + colour (the ILSVRC entries' full form)"),
+                               "K=256 + pyramid + colour: the 2012 entries' form, the tables' baseline"),
         },
     }

@@ -24,8 +24,11 @@ def get_config() -> dict:
     config = fv_base_config()
     config.update({
         "experiment": "fv_cifar10",
+        "model": "dsift_colour_fv_svm",
         "dataset": "cifar10",
         "upscale": 3.0,
+        # The 2012 entries' form: local colour statistics beside SIFT (issue 13).
+        "colour": True,
         "step": 4,
         # n = 50,000: the best alpha = 1 / (C n) is smaller than on Imagenette,
         # and SGD needs fewer passes.

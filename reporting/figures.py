@@ -62,7 +62,9 @@ def record_figures(cited: list[Record], out_dir: Path) -> list[Path]:
               for m in [r.metrics()] if len(m) and "epoch" in m]
     if curves:
         written += save(plots.learning_curves(curves), out_dir, "learning_curves")
-    matrices = [(display_name(r.model, r.kind), c) for r in cited
+    # The saved predictions are what the table's matching column measured: the CNN's
+    # 10-crop softmax where it ran ten crops, else the centre crop (the baseline: the whole image).
+    matrices = [(f"{display_name(r.model, r.kind)}, {_crops(r)}", c) for r in cited
                 for c in [predictions.record_confusion(r)] if c is not None]
     if matrices:
         written += save(plots.confusion(matrices), out_dir, "confusion")
@@ -70,6 +72,11 @@ def record_figures(cited: list[Record], out_dir: Path) -> list[Path]:
                                for name, c in matrices})
         written += save(plots.per_class(errors), out_dir, "per_class_error")
     return written
+
+
+def _crops(record: Record) -> str:
+    """Which test crops a record's saved predictions (and its confusion matrix) used."""
+    return "10-crop" if record.eval().get("ten_crop") else "centre crop"
 
 
 def _error(counts: pd.DataFrame) -> float:

@@ -54,7 +54,7 @@ def learning_curves(runs: list[tuple[str, pd.DataFrame]]) -> Figure:
                 ax.axvline(x, color="grey", linestyle=":", linewidth=1)
                 ax.annotate(f"lr {lr[i]:.0e}", (x, 1.0), xycoords=("data", "axes fraction"),
                             rotation=90, va="top", ha="right", fontsize=7, color="grey")
-        ax.set(title=title, xlabel="epoch", ylabel="error (%)")
+        ax.set(title=title, xlabel="epoch", ylabel="error (%); held-out: centre crop")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.grid(alpha=0.3)
         ax.legend(fontsize=7)
@@ -68,7 +68,7 @@ def gap(ours: pd.DataFrame, history: pd.DataFrame) -> Figure:
 
     Args:
       ours: one row per run: scale, name, kind, top1_err_pct_centre, top5_err_pct_centre.
-      history: from `published.ilsvrc_history` (year, kind, model, top5_err_pct).
+      history: from `published.ilsvrc_history` (year, kind, model, role, top5_err_pct).
     """
     fig = Figure(figsize=(13, 4.8), layout="constrained")
     left, right = fig.subplots(1, 2, width_ratios=[max(2, len(ours)), 3])
@@ -91,25 +91,50 @@ def gap(ours: pd.DataFrame, history: pd.DataFrame) -> Figure:
     top = float(ours["top1_err_pct_centre"].max()) if len(ours) else 100.0
     left.set_ylim(0, min(100.0, 1.2 * top + 3))  # room for the value labels and scale names
     left.set(ylabel="validation error (%), centre crop",
-             title="Our runs: light = top-1, dark = top-5")
+             title="Our runs (centre crop): light = top-1, dark = top-5")
     left.grid(axis="y", alpha=0.3)
     for kind, colour in KIND_COLOURS.items():
         left.bar(np.nan, np.nan, color=colour, label=kind)
     left.legend(fontsize=8)
-    for kind, group in history.groupby("kind"):
-        right.plot(group["year"], group["top5_err_pct"], "o-", color=KIND_COLOURS.get(kind, "grey"),
-                   label=f"best {kind}")
-        for _, row in group.iterrows():
-            right.annotate(f"{row['model']}\n{row['top5_err_pct']:.1f}%", (row["year"], row["top5_err_pct"]),
-                           textcoords="offset points", xytext=(6, 4), fontsize=7)
-    right.set(xlabel="ILSVRC year", ylabel="published test top-5 error (%)", ylim=(0, 35),
-              title="Published ILSVRC history (1000 classes, test set):\na different task from our runs")
-    if len(history):
-        right.set_xticks(sorted(history["year"].unique()))
-        right.set_xlim(history["year"].min() - 0.4, history["year"].max() + 0.9)
-    right.grid(alpha=0.3)
-    right.legend(fontsize=8, loc="lower left")
+    _history_panel(right, history)
     return fig
+
+
+# Footnote markers of the history panel, explained under it.
+EXTRA_DATA_MARK, AFTER_MARK = "*", "†"
+
+
+def _history_panel(ax, history: pd.DataFrame) -> None:
+    """The ILSVRC test-set history: every marked entry at its own year, the winners' line,
+    the best hand-crafted entry's line, and post-competition results apart (hollow, †)."""
+    from reporting.published import best_per_year
+    winners = history[history["role"] == "winner"].sort_values("year")
+    handcrafted = best_per_year(history, "handcrafted")
+    ax.plot(winners["year"], winners["top5_err_pct"], "-", color="black", alpha=0.5, lw=2.5, zorder=1,
+            label="competition winner")
+    ax.plot(handcrafted["year"], handcrafted["top5_err_pct"], "--", color=KIND_COLOURS["handcrafted"],
+            zorder=1, label="best hand-crafted entry")
+    for _, row in history.iterrows():
+        colour = KIND_COLOURS.get(row["kind"], "grey")
+        after = row["role"] == "after"
+        ax.plot(row["year"], row["top5_err_pct"], "o", markersize=8, color=colour, zorder=2,
+                markerfacecolor="white" if after else colour, markeredgewidth=1.5)
+        name = row["model"] + (AFTER_MARK if after else "")
+        ax.annotate(f"{name} {row['top5_err_pct']:.1f}", (row["year"], row["top5_err_pct"]),
+                    textcoords="offset points", xytext=(7, -3), fontsize=7)
+    for kind, colour in KIND_COLOURS.items():
+        ax.plot(np.nan, np.nan, "o", color=colour, label=f"{kind} entry")
+    ax.plot(np.nan, np.nan, "o", color="grey", markerfacecolor="white", label=f"{AFTER_MARK} after the competition")
+    ax.set(xlabel="ILSVRC year", ylabel="published test top-5 error (%)", ylim=(0, 35),
+           title="Published ILSVRC history (1000 classes, test set):\na different task from our runs")
+    if len(history):
+        ax.set_xticks(sorted(history["year"].unique()))
+        ax.set_xlim(history["year"].min() - 0.4, history["year"].max() + 1.3)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower left")
+    ax.annotate(f"{EXTRA_DATA_MARK} trained with extra data (ImageNet Fall 2011, 15M images).  "
+                f"{AFTER_MARK} measured on that year's test set after the competition, not an entry.",
+                (0, 0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points", fontsize=7)
 
 
 def confusion(matrices: list[tuple[str, pd.DataFrame]]) -> Figure:

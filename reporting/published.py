@@ -5,7 +5,15 @@ printed in a paper or on a challenge's results page, with the citation in
 `source`. Columns:
 
     task, dataset, split, model, kind (cnn | handcrafted), top1_err_pct,
-    top5_err_pct, eval ('single', '10-crop', 'multi-view', 'ensemble'), source, note
+    top5_err_pct, eval ('single', '10-crop', 'multi-view', 'ensemble'),
+    ilsvrc_entry, source, note
+
+`ilsvrc_entry` places an ILSVRC test-set row in the challenge's history (the
+gap figure): 'winner' (that year's winning entry), 'entry' (another entry of
+that year), 'after' (measured on that year's test set after the competition,
+e.g. AlexNet on the 2010 test set, published in 2012); empty for every other
+row, including a second number of the same entry (AlexNet's single-crop 2010
+result beside its 10-crop one), so the history has one point per (year, entry).
 
 `dataset` uses our scale names where the task is one we run (imagenet2012,
 cifar10), so a scale's summary can list the published rows for the same data;
@@ -23,8 +31,9 @@ from alexnet import records
 from reporting.runs import RecordError
 
 COLUMNS = ("task", "dataset", "split", "model", "kind", "top1_err_pct", "top5_err_pct",
-           "eval", "source", "note")
+           "eval", "ilsvrc_entry", "source", "note")
 KINDS = ("cnn", "handcrafted")
+ENTRY_ROLES = ("winner", "entry", "after")
 
 
 def path_in(results_dir: Path) -> Path:
@@ -51,6 +60,11 @@ def load(results_dir: Path) -> pd.DataFrame:
         where = f"{path} row {i + 2}"
         if row["kind"] not in KINDS:
             raise RecordError(f"{where}: kind {row['kind']!r} is not one of {', '.join(KINDS)}")
+        if row["ilsvrc_entry"] and row["ilsvrc_entry"] not in ENTRY_ROLES:
+            raise RecordError(f"{where}: ilsvrc_entry {row['ilsvrc_entry']!r} is not one of "
+                              f"{', '.join(ENTRY_ROLES)} (or empty)")
+        if row["ilsvrc_entry"] and not (row["split"] == "test" and pd.notna(row["top5_err_pct"])):
+            raise RecordError(f"{where}: an ILSVRC history point needs split 'test' and a top-5 error")
         if not row["source"]:
             raise RecordError(f"{where}: every published number needs a source")
         for col in ("top1_err_pct", "top5_err_pct"):
@@ -65,14 +79,34 @@ def for_scale(frame: pd.DataFrame, scale: str) -> pd.DataFrame:
 
 
 def ilsvrc_history(frame: pd.DataFrame) -> pd.DataFrame:
-    """The best published ILSVRC test top-5 error per (year, kind), 2010-2012.
+    """The ILSVRC test-set history, 2010-2012: one row per (year, entry) marked in `ilsvrc_entry`.
 
     Returns:
-      Columns year, kind, model, top5_err_pct, source; one row per year and kind.
+      Columns year, kind, model, role ('winner' | 'entry' | 'after'), top5_err_pct,
+      source, sorted by year and error.
+
+    Raises:
+      RecordError: two rows of the same (year, model): the figure would draw one entry twice.
     """
-    years = frame["dataset"].str.extract(r"^imagenet(\d{4})$", expand=False)
-    test = frame.assign(year=pd.to_numeric(years, errors="coerce"))
-    test = test[(test["split"] == "test") & test["year"].notna() & test["top5_err_pct"].notna()]
-    best = test.sort_values("top5_err_pct").groupby(["year", "kind"], as_index=False).first()
-    best["year"] = best["year"].astype(int)
-    return best[["year", "kind", "model", "top5_err_pct", "source"]].sort_values(["year", "kind"])
+    marked = frame[frame["ilsvrc_entry"] != ""]
+    years = marked["dataset"].str.extract(r"^imagenet(\d{4})$", expand=False)
+    history = marked.assign(year=pd.to_numeric(years, errors="coerce"), role=marked["ilsvrc_entry"])
+    if history["year"].isna().any():
+        bad = history[history["year"].isna()].iloc[0]
+        raise RecordError(f"published.csv: {bad['model']!r} is marked as an ILSVRC entry but its dataset "
+                          f"{bad['dataset']!r} is not imagenet<year>")
+    history["year"] = history["year"].astype(int)
+    twice = history[history.duplicated(["year", "model"], keep=False)]
+    if len(twice):
+        raise RecordError(f"published.csv marks {twice['model'].iloc[0]!r} ({twice['year'].iloc[0]}) as an "
+                          "ILSVRC entry twice; mark one of its rows")
+    columns = ["year", "kind", "model", "role", "top5_err_pct", "source"]
+    return history[columns].sort_values(["year", "top5_err_pct"]).reset_index(drop=True)
+
+
+def best_per_year(history: pd.DataFrame, kind: str | None = None) -> pd.DataFrame:
+    """Per year, the competition's best entry (of `kind`, if given): 'after' rows never count."""
+    entries = history[history["role"] != "after"]
+    if kind is not None:
+        entries = entries[entries["kind"] == kind]
+    return entries.sort_values("top5_err_pct").groupby("year", as_index=False).first().sort_values("year")

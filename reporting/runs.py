@@ -158,6 +158,20 @@ def committed_dirs(results_dir: Path) -> list[Path]:
     return sorted(p for p in Path(results_dir).glob("*/records/*") if (p / "config.json").is_file())
 
 
+def find_record(config: dict, runs_dir: Path, results_dir: Path) -> str | None:
+    """The run id of a finished run of exactly `config`: its run folder, else a committed copy.
+
+    A fresh clone has no runs/, so drivers that only regenerate a table cite the
+    copies under results/ that earlier runs of the same config left.
+    """
+    done = run_folder.find_finished(config["experiment"], config, runs_dir)
+    if done is not None:
+        return done.name
+    suffix = f"-{config['experiment']}-{records.config_hash(config)}"
+    copies = sorted(p.name for p in committed_dirs(results_dir) if p.name.endswith(suffix))
+    return copies[-1] if copies else None
+
+
 def discover(runs_dir: Path, results_dir: Path) -> dict[str, Record]:
     """Every citable record by run id: finished run folders, then committed copies."""
     found = {p.name: read_record(p) for p in run_folder.list_runs(Path(runs_dir), finished_only=True)}

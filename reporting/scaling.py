@@ -116,10 +116,54 @@ def ilsvrc_pair(reference: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell(row: pd.Series | None, k: str) -> str:
+    """'54.72 ± 1.23 (3 seeds)', or '43.26 (1 seed)': a single seed is never mistaken for a mean."""
     if row is None:
         return "—"
     text = fmt_pct(row[f"{k}_err_pct_mean"])
-    return text + (f" ± {fmt_pct(row[f'{k}_err_pct_std'])} ({row['n_seeds']})" if row["n_seeds"] > 1 else "")
+    if row["n_seeds"] > 1:
+        return text + f" ± {fmt_pct(row[f'{k}_err_pct_std'])} ({row['n_seeds']} seeds)"
+    return text + " (1 seed)"
+
+
+def _crossing(gap: pd.Series) -> list[tuple[float, str]]:
+    """Where a gap (CNN minus baseline, by images per class) changes sign: (images per class,
+    who leads after), interpolated linearly in log(images per class)."""
+    out = []
+    for (n0, d0), (n1, d1) in zip(gap.items(), list(gap.items())[1:]):
+        if d0 * d1 < 0:
+            t = d0 / (d0 - d1)
+            at = math.exp(math.log(n0) + t * (math.log(n1) - math.log(n0)))
+            out.append((at, "the CNN" if d1 < 0 else "the Fisher vectors"))
+    return out
+
+
+def crossover(group: pd.DataFrame) -> dict | None:
+    """Where one scale's top-1 curves cross, with an interval from the subset seeds.
+
+    The gap is the CNN's mean error minus the baseline's at each size both ran;
+    the interval crosses gap ± one standard deviation of the difference (the
+    two models' seed spreads combined; 0 at single-seed sizes) instead.
+
+    Returns:
+      {'at', 'low', 'high' (images per class; low/high None when the shifted gap does
+      not cross in the range measured), 'leader' (who leads above it)}, or None
+      when the curves do not cross.
+    """
+    mean = group.pivot_table(index="train_images_per_class", columns="kind", values="top1_err_pct_mean")
+    std = group.pivot_table(index="train_images_per_class", columns="kind", values="top1_err_pct_std",
+                            dropna=False)
+    if not {"cnn", "handcrafted"} <= set(mean.columns):
+        return None
+    mean = mean.dropna(subset=["cnn", "handcrafted"]).sort_index()
+    gap = mean["cnn"] - mean["handcrafted"]
+    spread = (std.reindex(gap.index)[["cnn", "handcrafted"]].fillna(0.0) ** 2).sum(axis=1) ** 0.5
+    crossings = _crossing(gap)
+    if not crossings:
+        return None
+    at, leader = crossings[0]
+    bounds = [c[0][0] for c in (_crossing(gap - spread), _crossing(gap + spread)) if c]
+    return {"at": at, "leader": leader, "low": min(bounds) if len(bounds) == 2 else None,
+            "high": max(bounds) if len(bounds) == 2 else None}
 
 
 def verdict(group: pd.DataFrame) -> str:
@@ -139,15 +183,14 @@ def verdict(group: pd.DataFrame) -> str:
              f"{'by ' + format(abs(d), '.1f') + ' points ' if d else ''}at {n:,.0f}"
              for n, d in gap.items()]
     text = "Top-1, lead per images per class: " + "; ".join(leads) + "."
-    crossings = []
-    for (n0, d0), (n1, d1) in zip(gap.items(), list(gap.items())[1:]):
-        if d0 * d1 < 0:
-            t = d0 / (d0 - d1)
-            at = math.exp(math.log(n0) + t * (math.log(n1) - math.log(n0)))
-            who = "the CNN" if d1 < 0 else "the Fisher vectors"
-            crossings.append(f"near {at:,.0f} images per class, where {who} takes the lead")
-    if crossings:
-        return text + " The curves cross " + " and ".join(crossings) + " (interpolated in log scale)."
+    cross = crossover(group)
+    if cross is not None:
+        interval = (f"; with one standard deviation of the seed spread, between {cross['low']:,.0f} and "
+                    f"{cross['high']:,.0f}" if cross["low"] is not None
+                    else "; one standard deviation of the seed spread moves it out of the range measured")
+        return (text + f" **Crossover: near {cross['at']:,.0f} training images per class**, above which "
+                f"{cross['leader']} lead{'s' if cross['leader'] == 'the CNN' else ''} (interpolated in "
+                f"log scale{interval}).")
     leader = "the Fisher vectors lead" if gap.iloc[0] > 0 else "the CNN leads"
     return text + f" The curves do not cross in the range measured: {leader} at every size." if len(gap) > 1 else text
 
@@ -160,7 +203,7 @@ def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
             "Both models train on nested, class-balanced subsets of the training split, fixed by the "
             "subset seed, and are evaluated on the whole validation split (CIFAR-10: its test split), "
             "centre crop. Error in percent: the mean ± sample standard deviation (number of subset "
-            "seeds) where several seeds ran.\n"]
+            "seeds) where several seeds ran; '(1 seed)' marks a single run.\n"]
     for scale, group in frame.groupby("scale"):
         names = {kind: short_name(g["model"].iloc[0], kind) for kind, g in group.groupby("kind")}
         kinds = [k for k in ("cnn", "handcrafted") if k in names]
@@ -209,9 +252,13 @@ def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
         for (scale, kind, model), g in frame.groupby(["scale", "kind", "model"]):
             g = g.sort_values("train_images_per_class")
             marker, line = styles[scale]
+            colour = KIND_COLOURS.get(kind, "grey")
             ax.errorbar(g["train_images_per_class"], g[f"{k}_err_pct_mean"],
-                        yerr=g[f"{k}_err_pct_std"].fillna(0), marker=marker, linestyle=line, color=KIND_COLOURS.get(kind, "grey"), capsize=3,
-                        label=f"{short_name(model, kind)}, {scale}")
+                        yerr=g[f"{k}_err_pct_std"].fillna(0), marker=marker, linestyle=line, color=colour,
+                        capsize=3, label=f"{short_name(model, kind)}, {scale}")
+            single = g[g["n_seeds"] == 1]  # hollow: one subset seed, no spread measured
+            ax.plot(single["train_images_per_class"], single[f"{k}_err_pct_mean"], marker, color=colour,
+                    markerfacecolor="white", linestyle="none", zorder=3)
         for _, row in pair[pair[f"{k}_err_pct"].notna()].iterrows():
             value = float(row[f"{k}_err_pct"])
             ax.plot(ILSVRC_IMAGES_PER_CLASS, value, "*", markersize=15, markerfacecolor="none",
@@ -231,7 +278,7 @@ def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
     fig.legend([handles[k] for k in labels], labels, loc="outside lower center", ncol=len(scales) + 1,
                fontsize=8)
     fig.suptitle("Error against training data: nested class-balanced subsets, whole validation split, "
-                 "centre crop (bars: ±1 std over subset seeds)", fontsize=10)
+                 "centre crop (bars: ±1 std over subset seeds; hollow markers: a single seed)", fontsize=10)
     return fig
 
 

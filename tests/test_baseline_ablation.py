@@ -8,7 +8,7 @@ import pytest
 from alexnet import records
 from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config
 from baselines import run as fv_run
-from baselines.variants import variant_config
+from baselines.variants import plain_config, variant_config
 from reporting import ablation
 from reporting.runs import RecordError, cite
 from tests.reporting_fakes import baseline_config, baseline_eval, fake_scale, make_run
@@ -16,21 +16,32 @@ from tests.reporting_fakes import baseline_config, baseline_eval, fake_scale, ma
 DEFINITION = load_config(EXPERIMENTS_DIR / "baseline_ablation.py")
 
 
-def test_the_tables_variant_is_exactly_the_tables_config():
-    # Same config, same hash: the driver reuses the summary tables' run instead of training a twin.
-    tables = variant_config(DEFINITION, "tables")
-    assert tables == fv_run.validate(load_config(EXPERIMENTS_DIR / "fv_imagenette.py"))
-    assert "study" not in tables
+def test_the_plain_and_the_2012_variants_are_exactly_the_tables_configs():
+    # Same config, same hash: the driver reuses the summary tables' runs instead of training twins.
+    headline = fv_run.validate(load_config(EXPERIMENTS_DIR / "fv_imagenette.py"))
+    assert variant_config(DEFINITION, "pyramid_colour") == headline
+    plain = variant_config(DEFINITION, "plain")
+    assert plain == plain_config(headline) and "study" not in plain
+    assert (plain["model"], plain["colour"], plain["spatial_pyramid"]) == ("dsift_fv_svm", False, False)
+    assert {k for k in headline if headline[k] != plain[k]} == {"model", "colour", "spatial_pyramid"}
+
+
+def test_the_plain_pipeline_keeps_the_hash_of_its_committed_runs():
+    # The plain rows of the tables were measured before the 2012 form became the scale's
+    # config; plain_config must rebuild exactly their configs, so they stay cited and reused.
+    for scale, run_id in (("imagenette", "20261126T153835Z-fv_imagenette-7152c0a9"),
+                          ("cifar10", "20261126T153427Z-fv_cifar10-9f7f777d")):
+        config = plain_config(fv_run.validate(load_config(EXPERIMENTS_DIR / f"fv_{scale}.py")))
+        assert run_id.endswith(records.config_hash(config))
 
 
 @pytest.mark.parametrize("name,changes", [
     ("k64", {"gmm_components": 64}),
     ("pyramid", {"spatial_pyramid": True}),
     ("colour", {"colour": True}),
-    ("pyramid_colour", {"spatial_pyramid": True, "colour": True}),
 ])
 def test_variants_change_only_their_settings_and_carry_the_study_tag(name, changes):
-    base = variant_config(DEFINITION, "tables")
+    base = variant_config(DEFINITION, "plain")
     config = variant_config(DEFINITION, name)
     differ = {k for k in config if config.get(k) != base.get(k)}
     assert differ == set(changes) | {"study"}
@@ -39,7 +50,7 @@ def test_variants_change_only_their_settings_and_carry_the_study_tag(name, chang
 
 
 def test_study_key_is_optional_but_checked():
-    config = variant_config(DEFINITION, "tables")
+    config = variant_config(DEFINITION, "plain")
     assert fv_run.validate({**config, "study": "x"})["study"] == "x"
     with pytest.raises(ConfigError, match="config key 'study' must be a non-empty name, got ''"):
         fv_run.validate({**config, "study": ""})
@@ -67,14 +78,14 @@ def test_study_runs_never_replace_the_scale_baseline_in_the_summary_tables(tmp_p
     assert [r.run_id for r in cited["imagenette"]] == [made["cnn"].name, made["baseline"].name]
 
 
-def test_table_reports_each_variant_against_the_tables_config(tmp_path):
+def test_table_reports_each_variant_against_the_plain_pipeline(tmp_path):
     runs, results = tmp_path / "runs", tmp_path / "results"
-    ids = {"tables": _variant_run(runs, "20250101T000000Z", 17.0, 2.0).name,
+    ids = {"plain": _variant_run(runs, "20250101T000000Z", 17.0, 2.0).name,
            "k64": _variant_run(runs, "20250102T000000Z", 19.5, 2.5, gmm_components=64).name,
            "pyramid": _variant_run(runs, "20250103T000000Z", 15.25, 1.5, spatial_pyramid=True).name}
     ablation.generate(runs, results, ids)
     frame = pd.read_csv(results / "baseline_ablation" / "summary.csv")
-    assert list(frame["variant"]) == ["k64", "tables", "pyramid"]  # the definition's order
+    assert list(frame["variant"]) == ["k64", "plain", "pyramid"]  # the definition's order
     assert list(frame["d_top1_pct"]) == pytest.approx([2.5, 0.0, -1.75])
     assert list(frame["d_top5_pct"]) == pytest.approx([0.5, 0.0, -0.5])
     assert list(frame["fv_dim"]) == [8192, 32768, 131072]

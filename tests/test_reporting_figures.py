@@ -41,6 +41,17 @@ def test_figures_regenerate_from_committed_records_alone(scale):
     assert all(p.stat().st_size > 1000 for p in written)
 
 
+def test_confusion_titles_name_the_crops_the_table_column_used(scale, monkeypatch):
+    runs, _, made = scale
+    drawn = {}
+    monkeypatch.setattr(plots, "confusion", lambda matrices: drawn.update(matrices) or plots.Figure())
+    monkeypatch.setattr(plots, "per_class", lambda errors: plots.Figure())
+    figures.record_figures([read_record(made["cnn"]), read_record(made["baseline"])], runs.parent / "out")
+    # The CNN's saved predictions are its 10-crop softmax; the baseline scores the whole image.
+    assert sorted(drawn) == ["AlexNet 2012 (two towers), 10-crop",
+                             "Dense SIFT + Fisher vectors + linear SVM (plain), centre crop"]
+
+
 def test_model_figures_are_skipped_with_a_note_without_checkpoints(scale):
     runs, results, made = scale
     notes = []

@@ -3,11 +3,12 @@
 import json
 import shutil
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from alexnet import records
-from reporting import published, tables
+from reporting import plots, published, tables
 from reporting.runs import RecordError, cite, scale_name
 from tests.reporting_fakes import (baseline_config, baseline_eval, cnn_config, cnn_eval, fake_scale,
                                    make_run)
@@ -146,9 +147,44 @@ def test_published_csv_is_valid_and_holds_the_history():
     row = frame[(frame["dataset"] == "imagenet2010") & (frame["eval"] == "10-crop")].iloc[0]
     assert (row["top1_err_pct"], row["top5_err_pct"]) == (37.5, 17.0)
     history = published.ilsvrc_history(frame)
-    best = {(r.year, r.kind): r.top5_err_pct for r in history.itertuples()}
-    assert best[(2012, "cnn")] == 15.3 and best[(2012, "handcrafted")] == 26.2
-    assert best[(2010, "handcrafted")] == 25.7 and best[(2011, "handcrafted")] == 25.8
+    # One point per (year, entry), each at its own year; AlexNet's 2010 number is marked as
+    # measured after the competition, and so is Sánchez & Perronnin's.
+    assert not history.duplicated(["year", "model"]).any()
+    points = {(r.year, r.model): (r.role, r.top5_err_pct) for r in history.itertuples()}
+    assert points[(2010, "CNN (AlexNet)")] == ("after", 17.0)
+    assert points[(2010, "SIFT + FVs")] == ("after", 25.7)
+    winners = {r.year: (r.model, r.top5_err_pct) for r in history[history["role"] == "winner"].itertuples()}
+    assert winners == {2010: ("Sparse coding (NEC-UIUC)", 28.2), 2011: ("Fisher vectors (XRCE)", 25.8),
+                       2012: ("7 CNNs* (SuperVision)", 15.3)}
+    assert points[(2012, "5 CNNs (SuperVision)")] == ("entry", 16.4)  # without the extra data
+    best = published.best_per_year(history, "handcrafted")
+    assert list(zip(best["year"], best["top5_err_pct"])) == [(2010, 28.2), (2011, 25.8), (2012, 26.2)]
+
+
+def test_published_history_refuses_an_entry_marked_twice(tmp_path):
+    frame = pd.read_csv(records.REPO_ROOT / "results" / "published.csv", dtype=str, keep_default_na=False)
+    frame.loc[1, "ilsvrc_entry"] = "after"  # AlexNet's single-crop 2010 number beside its 10-crop one
+    frame.to_csv(tmp_path / "published.csv", index=False)
+    with pytest.raises(RecordError, match="marks 'CNN \\(AlexNet\\)' \\(2010\\) as an ILSVRC entry twice"):
+        published.ilsvrc_history(published.load(tmp_path))
+    frame.loc[1, "ilsvrc_entry"] = "champion"
+    frame.to_csv(tmp_path / "published.csv", index=False)
+    with pytest.raises(RecordError, match="row 3: ilsvrc_entry 'champion' is not one of winner, entry, after"):
+        published.load(tmp_path)
+
+
+def test_gap_figure_draws_every_history_entry_once_at_its_year():
+    history = published.ilsvrc_history(published.load(records.REPO_ROOT / "results"))
+    fig = plots.gap(pd.DataFrame(columns=["scale", "name", "kind", "top1_err_pct_centre",
+                                          "top5_err_pct_centre"]), history)
+    right = fig.axes[1]
+    points = [(int(line.get_xdata()[0]), float(line.get_ydata()[0]), line.get_markerfacecolor() == "white")
+              for line in right.get_lines() if line.get_marker() == "o" and len(line.get_xdata()) == 1
+              and not np.isnan(line.get_ydata()[0])]
+    assert sorted(points) == sorted((r.year, r.top5_err_pct, r.role == "after") for r in history.itertuples())
+    texts = " ".join(t.get_text() for t in right.texts)
+    assert "CNN (AlexNet)† 17.0" in texts and "† measured on that year's test set after the competition" in texts
+    assert "* trained with extra data" in texts
 
 
 def test_published_csv_rejects_a_row_without_source(tmp_path):

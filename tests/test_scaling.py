@@ -1,6 +1,7 @@
 """The data-scaling experiment: its plan, the shared subsets, the table from records, a tiny grid."""
 
 import json
+import math
 import shutil
 import textwrap
 from types import SimpleNamespace
@@ -24,14 +25,14 @@ def test_full_run_is_the_scale_own_config_and_small_runs_scale_their_epochs():
     scales, _ = scaling_driver.load_grid()
     cells = scaling_driver.plan(scales, only_scales=["imagenette"])
     cnn = {(c.fraction, c.seed): c.config for c in cells if c.model == "cnn"}
-    assert sorted(cnn) == [(0.1, 0), (0.1, 1), (0.1, 2), (0.3, 0), (1.0, 0)]
+    assert sorted(cnn) == [(0.02, 0), (0.02, 1), (0.02, 2), (0.1, 0), (0.1, 1), (0.1, 2), (0.3, 0), (1.0, 0)]
     full = scaling_driver.cnn_config("imagenette_alexnet.py", 1.0, 0, 300)
     assert cnn[(1.0, 0)] == full  # the very config `make reproduce` trains, so its run is reused
     base, cap = full["epochs"], scales["imagenette"]["max_epochs"]
     small = cnn[(0.1, 2)]
-    assert small["epochs"] == min(cap, round(base / 0.1))
+    assert small["epochs"] == min(cap, round(base / math.sqrt(0.1)))
     assert small["val_every_epochs"] == round(small["epochs"] / base)
-    # The warm-up keeps its share of the run, hence about its number of steps.
+    # The warm-up keeps its share of the run.
     assert small["warmup_epochs"] == pytest.approx(full["warmup_epochs"] * small["epochs"] / base)
     assert (small["train_fraction"], small["subset_seed"], small["eval_ten_crop"]) == (0.1, 2, False)
     fv = [c.config for c in cells if c.model == "fv" and c.fraction == 0.3][0]
@@ -39,10 +40,10 @@ def test_full_run_is_the_scale_own_config_and_small_runs_scale_their_epochs():
     assert {k for k in fv if fv[k] != fv_full[k]} == {"train_fraction"}  # same vectors, new SVM
 
 
-def test_scaled_epochs_keep_gradient_steps_up_to_the_cap():
-    assert scaling_driver.scaled_epochs(30, 0.1, 1000) == 300
-    assert scaling_driver.scaled_epochs(12, 0.01, 400) == 400
-    assert scaling_driver.scaled_epochs(30, 0.9, 1000) == 33
+def test_scaled_epochs_grow_as_one_over_the_root_of_the_fraction_up_to_the_cap():
+    assert scaling_driver.scaled_epochs(45, 0.01, 1000) == 450   # 10x the passes, 1/10 of the steps
+    assert scaling_driver.scaled_epochs(45, 0.1, 1000) == 142
+    assert scaling_driver.scaled_epochs(12, 0.01, 100) == 100
     assert scaling_driver.scaled_epochs(30, 0.5, 10) == 30  # a cap below the base never shortens training
 
 
@@ -133,14 +134,20 @@ def test_summary_groups_seeds_and_regenerates_from_the_copies_alone(fake_grid):
     assert frame[frame["n_seeds"] == 1]["top1_err_pct_std"].isna().all()
     assert frame["kind"].tolist() == ["cnn", "handcrafted", "cnn", "handcrafted"]  # by fraction, CNN first
     text = (out / "summary.md").read_text()
-    assert "| 0.01 | 50 | 72.00 ± 2.83 (2) | 60.00 |" in text and "different task" in text
+    assert "| 0.01 | 50 | 72.00 ± 2.83 (2 seeds) | 60.00 (1 seed) |" in text and "different task" in text
     assert sorted(p.name for p in (out / "records").iterdir()) == sorted(ids)
     # Fisher vectors 12 points ahead at 50 per class, the CNN 10 ahead at 5,000: they cross
     # where the interpolated gap is 0, 12/22 of the way from 50 to 5,000 in log scale.
     assert "SVM solver of the baseline: sgd at 0.01, 1." in text  # records without svm_solver: SGD
     crossing = 50 * 100 ** (12 / 22)
-    assert ("the Fisher vectors by 12.0 points at 50; the CNN by 10.0 points at 5,000. The curves cross "
-            f"near {crossing:,.0f} images per class, where the CNN takes the lead") in text
+    assert ("the Fisher vectors by 12.0 points at 50; the CNN by 10.0 points at 5,000. **Crossover: near "
+            f"{crossing:,.0f} training images per class**, above which the CNN leads") in text
+    # Its interval: the gap at 50 moved by the CNN seeds' spread (the single-seed cells have none).
+    sd = np.std([70.0, 74.0], ddof=1)
+    low, high = 50 * 100 ** ((12 - sd) / (22 - sd)), 50 * 100 ** ((12 + sd) / (22 + sd))
+    assert f"between {low:,.0f} and {high:,.0f})" in text
+    cross = scaling.crossover(frame[frame["scale"] == "cifar10"])
+    assert (cross["at"], cross["low"], cross["high"]) == pytest.approx((crossing, low, high))
 
     shutil.rmtree(runs)  # a fresh clone: only the copies are left
     before = (out / "summary.csv").read_text()
@@ -170,6 +177,11 @@ def test_figure_marks_the_published_ilsvrc_pair(fake_grid):
     assert top1.get_xscale() == "log" and top5.get_xscale() == "log"
     stars = [line.get_ydata()[0] for line in top5.get_lines() if line.get_marker() == "*"]
     assert sorted(stars) == [18.2, 26.2]
+    # Single-seed cells are drawn hollow; the two-seed CNN cell at 50 per class is not.
+    hollow = sorted((float(x), float(y)) for line in top1.get_lines() if line.get_markerfacecolor() == "white"
+                    and line.get_marker() != "*" for x, y in zip(line.get_xdata(), line.get_ydata()))
+    assert hollow == [(50.0, 60.0), (5000.0, 20.0), (5000.0, 30.0)]
+    assert "hollow markers: a single seed" in fig._suptitle.get_text()
 
 
 # ---- a miniature grid, end to end ------------------------------------------------------------------
@@ -222,10 +234,10 @@ def test_miniature_grid_runs_both_models_then_skips_them(tmp_path, runs_dir, cap
     assert (results / "scaling" / "figures" / "scaling.png").stat().st_size > 1000
     runs = {json.loads((p / "config.json").read_text())["train_fraction"]: p
             for p in runs_dir.iterdir() if "tiny_scaling_cnn" in p.name}
-    # At half the images: twice the epochs, validated every second epoch (and at the last).
+    # At half the images: sqrt(2) times the epochs (3 of 2), validated every second epoch and at the last.
     rows = records.read_metrics(runs[0.5])
-    assert [r["epoch"] for r in rows] == ["1", "2", "3", "4"]
-    assert [bool(r["heldout_top1_err_pct"]) for r in rows] == [False, True, False, True]
+    assert [r["epoch"] for r in rows] == ["1", "2", "3"]
+    assert [bool(r["heldout_top1_err_pct"]) for r in rows] == [False, True, True]
     # Both models record the same subset of the same images.
     cnn_subset = records.read_json(runs[0.5] / "provenance.json")["dataset"]["subset"]["indices_sha256"]
     fv_run = next(p for p in runs_dir.iterdir() if "tiny_scaling_fv" in p.name
