@@ -14,6 +14,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from alexnet.class_names import readable
+from reporting.published import best_per_year
 
 KIND_COLOURS = {"cnn": "#1f77b4", "handcrafted": "#ff7f0e"}
 # "heldout": the part of the training set held out for decisions; "val": what runs
@@ -107,7 +108,6 @@ EXTRA_DATA_MARK, AFTER_MARK = "*", "†"
 def _history_panel(ax, history: pd.DataFrame) -> None:
     """The ILSVRC test-set history: every marked entry at its own year, the winners' line,
     the best hand-crafted entry's line, and post-competition results apart (hollow, †)."""
-    from reporting.published import best_per_year
     winners = history[history["role"] == "winner"].sort_values("year")
     handcrafted = best_per_year(history, "handcrafted")
     ax.plot(winners["year"], winners["top5_err_pct"], "-", color="black", alpha=0.5, lw=2.5, zorder=1,

@@ -88,3 +88,18 @@ def test_the_import_reader_sees_a_cycle_and_a_library_import(tmp_path):
     bad = tmp_path / "m.py"
     bad.write_text("def f():\n    from experiments.common import option\n    import drivers.reproduce\n")
     assert _imports(bad, set()) == {"experiments.common", "drivers.reproduce"}
+
+
+def test_every_module_with_a_main_runs_it_under_python_dash_m():
+    # `python -m drivers.scaling` once did nothing at all: its main() was never called.
+    # A main may instead be run by a command module that imports it (alexnet.data.colour_stats).
+    trees = {name: ast.parse(path.read_text(), str(path)) for name, path in _modules().items()}
+    run_elsewhere = {n.module for tree in trees.values() for n in ast.walk(tree)
+                     if isinstance(n, ast.ImportFrom) and any(a.name == "main" for a in n.names)}
+    silent = []
+    for name, tree in trees.items():
+        has_main = any(isinstance(n, ast.FunctionDef) and n.name == "main" for n in tree.body)
+        guarded = any(isinstance(n, ast.If) and "__main__" in ast.unparse(n.test) for n in tree.body)
+        if has_main and not guarded and name not in run_elsewhere:
+            silent.append(name)
+    assert silent == []
