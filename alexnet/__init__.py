@@ -3,6 +3,7 @@ everything needed to train and evaluate it at three scales.
 
     python -m alexnet.train --config experiments/cifar10_convnet.py [key=value ...]
     python -m alexnet.evaluate runs/<run-id>
+    python -m alexnet.ensemble --config experiments/cifar10_ensemble.py
     python -m alexnet.predict runs/<run-id> photo.jpg [--ten-crop]
 
 Modules, one concern each:
@@ -19,6 +20,7 @@ Modules, one concern each:
   monitor     the stuck-at-chance guard and the checkpoint timer
   train       the command: check the config, set up the run, train, evaluate once
   evaluate    centre and ten-crop evaluation of a model or a run folder
+  ensemble    several runs' softmax outputs averaged (the paper's "5 CNNs" row)
   class_names readable names for wnid labels (Imagenette's ten)
   predict     classify image files with a trained run (top-k names, CSV)
   export      a run as .keras and as a SavedModel serving encoded images

@@ -94,8 +94,9 @@ class Record:
 
     @property
     def kind(self) -> str:
-        """'cnn' for the trainer's runs (their configs name an `arch`), else 'handcrafted'."""
-        return "cnn" if "arch" in self.config else "handcrafted"
+        """'cnn' for the trainer's runs (their configs name an `arch`) and CNN ensembles
+        (alexnet.ensemble: their configs list `members`), else 'handcrafted'."""
+        return "cnn" if "arch" in self.config or "members" in self.config else "handcrafted"
 
     @property
     def is_subset(self) -> bool:

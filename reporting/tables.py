@@ -40,6 +40,7 @@ MODEL_NAMES = {
     "alexnet2014": "AlexNet 2014 (one tower)",
     "cifar_convnet": "CIFAR ConvNet (cuda-convnet layout)",
     "cifar_alexnet": "Small-image AlexNet (CIFAR)",
+    "cifar_alexnet_ensemble": "Small-image AlexNet, ensemble (CIFAR)",
 }
 # The baseline's `model` names: (table name, short label). The 2012 entries' form
 # (colour statistics beside SIFT, on Imagenette also a spatial pyramid) is the
