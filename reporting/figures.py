@@ -176,7 +176,7 @@ def model_figures(cited: list[Record], out_dir: Path, data_dir=None, max_images:
     """conv1 filters, fc7 neighbours and each layer's patches of each CNN whose run folder is here."""
     written = []
     for record in cited:
-        if record.kind != "cnn":
+        if "arch" not in record.config:  # the baseline, or an ensemble (several networks, none to draw)
             continue
         try:
             net = inspection.load_model(record)

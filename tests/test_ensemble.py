@@ -7,7 +7,7 @@ import pytest
 
 from alexnet import ensemble, evaluate, records, run_folder
 from alexnet.config import ConfigError
-from reporting import tables
+from reporting import figures, tables
 from reporting.runs import read_record
 from tests.reporting_fakes import make_image_folder
 
@@ -52,8 +52,14 @@ def test_ensemble_trains_its_members_and_averages_their_softmax(definition, runs
     n_runs = len(list(runs_dir.iterdir()))
     assert ensemble.run(definition, verbose=False) == run_dir and len(list(runs_dir.iterdir())) == n_runs
     # The tables cite it as a CNN row of its own, beside the single member.
-    row = tables.summary_row(read_record(run_dir))
+    record = read_record(run_dir)
+    row = tables.summary_row(record)
     assert (row["kind"], row["name"]) == ("cnn", "Small-image AlexNet, ensemble (CIFAR)")
+    # Its figures: a confusion matrix from its predictions; no curves, no single network to draw.
+    written = {p.name for p in figures.record_figures([record], runs_dir.parent / "figures")}
+    assert "confusion.png" in written and "learning_curves.png" not in written
+    notes = []
+    assert figures.model_figures([record], runs_dir.parent / "figures", notes=notes) == [] and notes == []
 
 
 def test_bad_ensemble_configs_get_one_line(definition):
