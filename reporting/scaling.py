@@ -150,17 +150,17 @@ def crossover(group: pd.DataFrame) -> dict | None:
       when the curves do not cross.
     """
     mean = group.pivot_table(index="train_images_per_class", columns="kind", values="top1_err_pct_mean")
-    std = group.pivot_table(index="train_images_per_class", columns="kind", values="top1_err_pct_std",
-                            dropna=False)
     if not {"cnn", "handcrafted"} <= set(mean.columns):
         return None
     mean = mean.dropna(subset=["cnn", "handcrafted"]).sort_index()
     gap = mean["cnn"] - mean["handcrafted"]
-    spread = (std.reindex(gap.index)[["cnn", "handcrafted"]].fillna(0.0) ** 2).sum(axis=1) ** 0.5
     crossings = _crossing(gap)
     if not crossings:
         return None
     at, leader = crossings[0]
+    std = group.assign(sd=group.get("top1_err_pct_std", 0.0)).pivot_table(
+        index="train_images_per_class", columns="kind", values="sd", dropna=False)
+    spread = (std.reindex(gap.index)[["cnn", "handcrafted"]].fillna(0.0) ** 2).sum(axis=1) ** 0.5
     bounds = [c[0][0] for c in (_crossing(gap - spread), _crossing(gap + spread)) if c]
     return {"at": at, "leader": leader, "low": min(bounds) if len(bounds) == 2 else None,
             "high": max(bounds) if len(bounds) == 2 else None}

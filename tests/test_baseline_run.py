@@ -57,7 +57,7 @@ def test_end_to_end_is_clearly_above_chance(first_run):
     # Chance is 90% top-1 and 50% top-5 error on 10 classes.
     assert result["centre"]["top1_err_pct"] < 70.0
     assert result["centre"]["top5_err_pct"] < 25.0
-    assert result["model"] == "dsift_fv_svm" and result["split"] == "val" and result["ten_crop"] is None
+    assert result["model"] == "dsift_colour_fv_svm" and result["split"] == "val" and result["ten_crop"] is None
     assert result["n_images"] == 200
     assert result["fv_dim"] == 2 * 16 * 64 and result["params"] == 2 * 16 * 64 * 10 + 10
     assert {"cpu", "cpu_cores"} <= set(result["hardware"])
@@ -68,7 +68,7 @@ def test_end_to_end_is_clearly_above_chance(first_run):
 def test_run_record_has_the_shared_format(first_run):
     assert run_folder.is_done(first_run)
     config = json.loads((first_run / "config.json").read_text())
-    assert config["model"] == "dsift_fv_svm" and config["train_fraction"] == 1.0
+    assert config["model"] == "dsift_colour_fv_svm" and config["colour"] and config["train_fraction"] == 1.0
     assert (first_run / "provenance.json").exists()
     rows = records.read_metrics(first_run)
     assert len(rows) == 1 and rows[0]["epoch"] == "1"
