@@ -28,7 +28,10 @@ Departures, each with its measured reason:
     training error 5.6%, held-out 16.0% and flat: overfitting.
   - the same with the paper's dropout 0.5 on fc6/fc7 and 50 epochs: held-out
     error stalled at 16.3-16.8% between epochs 30 and 34 while training error
-    fell to 7.8%; stopped there (its unfinished folder can be resumed).
+    fell to 7.8%; stopped there, and finished later as a member of the
+    ensemble (experiments/cifar10_ensemble.py; run 20261202T005531Z-...-383cf19b):
+    15.37% centre, 13.05% ten crops (the 28 px crops leave room for real
+    corner crops).
   - padded 32 px crops, whole-image evaluation, dropout, 45 epochs: below.
 
 Measured (run 20261202T014017Z-cifar10_convnet-b928b647, results/cifar10/):
