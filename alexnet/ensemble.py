@@ -116,7 +116,10 @@ def run(config: dict, verbose: bool = True) -> Path:
               "n_images": int(len(together["labels"])),
               "centre": evaluate.top_k_errors(together["centre"], together["labels"]),
               "members": [r.name for r in runs],
+              # The members' own results (their eval.json), so the record shows what averaging added.
               "member_centre_top1_err_pct": [round(e["centre"]["top1_err_pct"], 2) for e in evals],
+              "member_ten_crop_top1_err_pct": [round(e["ten_crop"]["top1_err_pct"], 2) if e.get("ten_crop")
+                                               else None for e in evals],
               "params": int(sum(e["params"] for e in evals)),
               "train_time_s": round(float(sum(e.get("train_time_s") or 0.0 for e in evals)), 1),
               "hardware": records.hardware()}
