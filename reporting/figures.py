@@ -36,7 +36,7 @@ from alexnet.class_names import readable
 from alexnet.config import ConfigError
 from reporting import inspection, plots, predictions, published
 from reporting.runs import Record, RecordError, add_arguments, cite, resolve_dirs, run_main
-from reporting.tables import display_name, summary_frame
+from reporting.tables import display_name, short_name, summary_frame
 
 FORMATS = ("png", "pdf")
 
@@ -192,7 +192,9 @@ def model_figures(cited: list[Record], out_dir: Path, data_dir=None, max_images:
 
 def gap_figure(cited: dict[str, list[Record]], results_dir: Path) -> list[Path]:
     """results/figures/gap.{png,pdf} from every scale's cited runs and published.csv."""
+    # Short labels (AlexNet 2012, SIFT+colour FV): the long names would not fit under the bars.
     frames = [summary_frame(recs).assign(scale=scale) for scale, recs in cited.items()]
+    frames = [f.assign(name=[short_name(m, k) for m, k in zip(f["model"], f["kind"])]) for f in frames]
     ours = pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(
         columns=["scale", "name", "kind", "top1_err_pct_centre", "top5_err_pct_centre"])
     history = published.ilsvrc_history(published.load(results_dir))

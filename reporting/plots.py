@@ -71,8 +71,8 @@ def gap(ours: pd.DataFrame, history: pd.DataFrame) -> Figure:
       ours: one row per run: scale, name, kind, top1_err_pct_centre, top5_err_pct_centre.
       history: from `published.ilsvrc_history` (year, kind, model, role, top5_err_pct).
     """
-    fig = Figure(figsize=(13, 4.8), layout="constrained")
-    left, right = fig.subplots(1, 2, width_ratios=[max(2, len(ours)), 3])
+    fig = Figure(figsize=(15, 5.2), layout="constrained")
+    left, right = fig.subplots(1, 2, width_ratios=[max(2, len(ours)), 5])
     x, ticks, names = 0.0, [], []
     for scale, group in ours.groupby("scale", sort=False):
         start = x
@@ -114,14 +114,22 @@ def _history_panel(ax, history: pd.DataFrame) -> None:
             label="competition winner")
     ax.plot(handcrafted["year"], handcrafted["top5_err_pct"], "--", color=KIND_COLOURS["handcrafted"],
             zorder=1, label="best hand-crafted entry")
-    for _, row in history.iterrows():
-        colour = KIND_COLOURS.get(row["kind"], "grey")
-        after = row["role"] == "after"
-        ax.plot(row["year"], row["top5_err_pct"], "o", markersize=8, color=colour, zorder=2,
-                markerfacecolor="white" if after else colour, markeredgewidth=1.5)
-        name = row["model"] + (AFTER_MARK if after else "")
-        ax.annotate(f"{name} {row['top5_err_pct']:.1f}", (row["year"], row["top5_err_pct"]),
-                    textcoords="offset points", xytext=(7, -3), fontsize=7)
+    first, last = (history["year"].min(), history["year"].max()) if len(history) else (0, 0)
+    for year, entries in history.groupby("year"):
+        # Labels of one year stacked at least 1.9 points of error apart, on the outer side
+        # for the first and last year and below the point in between.
+        label_y = np.inf
+        for _, row in entries.sort_values("top5_err_pct", ascending=False).iterrows():
+            colour = KIND_COLOURS.get(row["kind"], "grey")
+            after = row["role"] == "after"
+            value = row["top5_err_pct"]
+            ax.plot(year, value, "o", markersize=8, color=colour, zorder=2,
+                    markerfacecolor="white" if after else colour, markeredgewidth=1.5)
+            label_y = min(value, label_y - 1.9)
+            side = -1 if year == first else 1 if year == last else 0
+            where = (year + 0.09 * side, label_y if side else value - 3.2)
+            ax.annotate(f"{row['model']}{AFTER_MARK if after else ''} {value:.1f}", (year, value), where,
+                        ha={-1: "right", 0: "center", 1: "left"}[side], va="center", fontsize=7)
     for kind, colour in KIND_COLOURS.items():
         ax.plot(np.nan, np.nan, "o", color=colour, label=f"{kind} entry")
     ax.plot(np.nan, np.nan, "o", color="grey", markerfacecolor="white", label=f"{AFTER_MARK} after the competition")
@@ -129,12 +137,13 @@ def _history_panel(ax, history: pd.DataFrame) -> None:
            title="Published ILSVRC history (1000 classes, test set):\na different task from our runs")
     if len(history):
         ax.set_xticks(sorted(history["year"].unique()))
-        ax.set_xlim(history["year"].min() - 0.4, history["year"].max() + 1.3)
+        ax.set_xlim(first - 1.3, last + 1.5)  # room for the labels on both sides
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7, loc="lower left")
-    ax.annotate(f"{EXTRA_DATA_MARK} trained with extra data (ImageNet Fall 2011, 15M images).  "
+    ax.annotate(f"{EXTRA_DATA_MARK} trained with extra data (ImageNet Fall 2011, 15M images).\n"
                 f"{AFTER_MARK} measured on that year's test set after the competition, not an entry.",
-                (0, 0), xycoords="axes fraction", xytext=(0, -34), textcoords="offset points", fontsize=7)
+                (0, 0), xycoords="axes fraction", xytext=(0, -30), textcoords="offset points", fontsize=7,
+                va="top")
 
 
 def confusion(matrices: list[tuple[str, pd.DataFrame]]) -> Figure:

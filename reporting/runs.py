@@ -177,7 +177,12 @@ def discover(runs_dir: Path, results_dir: Path) -> dict[str, Record]:
     """Every citable record by run id: finished run folders, then committed copies."""
     found = {p.name: read_record(p) for p in run_folder.list_runs(Path(runs_dir), finished_only=True)}
     for path in committed_dirs(results_dir):
-        found.setdefault(path.name, read_record(path, committed=True))
+        copy = read_record(path, committed=True)
+        held = found.get(path.name)
+        # A run copied to several results folders is read from its own scale's copy where it has one.
+        if held is None or (held.committed and held.path.parent.parent.name != held.scale
+                            and path.parent.parent.name == copy.scale):
+            found[path.name] = copy
     return found
 
 
@@ -218,7 +223,10 @@ def cite(runs_dir: Path, results_dir: Path, run_ids: Iterable[str] = (),
     chosen: dict[tuple[str, str], Record] = {}
     for run_id in sorted(found):
         record = found[run_id]
-        if not record.is_subset and record.study is None:  # side studies have their own tables
+        # Side studies have their own tables, and a copy committed under another results
+        # folder (results/scaling/records) is that folder's citation, not this scale's.
+        elsewhere = record.committed and record.path.parent.parent.name != record.scale
+        if not record.is_subset and record.study is None and not elsewhere:
             chosen[(record.scale, record.model)] = record
     for record in explicit:
         chosen[(record.scale, record.model)] = record

@@ -69,7 +69,7 @@ def short_name(model: str, kind: str) -> str:
         return HANDCRAFTED_NAMES[model][1]
     if kind == "handcrafted" and model not in MODEL_NAMES:
         return HANDCRAFTED_SHORT
-    return display_name(model, kind).split(" (")[0]
+    return display_name(model, kind).split(" (")[0].replace("Small-image AlexNet", "small AlexNet")
 
 
 def _errors(record: Record, result: dict, key: str, required: bool) -> tuple[float, float]:

@@ -59,7 +59,8 @@ def test_end_to_end_is_clearly_above_chance(first_run):
     assert result["centre"]["top5_err_pct"] < 25.0
     assert result["model"] == "dsift_colour_fv_svm" and result["split"] == "val" and result["ten_crop"] is None
     assert result["n_images"] == 200
-    assert result["fv_dim"] == 2 * 16 * 64 and result["params"] == 2 * 16 * 64 * 10 + 10
+    # Two channels (SIFT and colour statistics), each 2 K D long.
+    assert result["fv_dim"] == 2 * 2 * 16 * 64 and result["params"] == 2 * 2 * 16 * 64 * 10 + 10
     assert {"cpu", "cpu_cores"} <= set(result["hardware"])
     assert result["train_time_s"] > 0 and result["timings"]["reused_cache"] is False
     assert sum(row["chosen"] for row in result["svm_selection"]) == 1

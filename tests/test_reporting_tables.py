@@ -200,3 +200,22 @@ def test_published_csv_rejects_a_row_without_source(tmp_path):
                                             ("tfds:cifar10", "cifar10")])
 def test_scale_names(dataset, scale):
     assert scale_name(dataset) == scale
+
+
+def test_copies_under_another_results_folder_are_not_this_scale_s_citation(tmp_path):
+    # The scaling study keeps a copy of every full-data cell it cites (results/scaling/records);
+    # a newer such copy must not slip into the scale's own table, and a run copied both there
+    # and under results/<scale>/records is read from the scale's copy.
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    made = fake_scale(runs)
+    tables.generate(runs, results)
+    newer = make_run(tmp_path / "elsewhere", "20300101T000000Z", cnn_config("imagenette", num_classes=4, seed=7),
+                     cnn_eval(10.0, 1.0, 40))
+    shutil.copytree(newer, results / "scaling" / "records" / newer.name)
+    shutil.copytree(results / "imagenette" / "records" / made["baseline"].name,
+                    results / "scaling" / "records" / made["baseline"].name)
+    shutil.rmtree(runs)  # a fresh clone
+    cited = cite(runs, results)["imagenette"]
+    assert [r.run_id for r in cited] == [made["cnn"].name, made["baseline"].name]
+    assert cited[1].path.parent == results / "imagenette" / "records"
+    assert tables.main(["--runs-dir", str(runs), "--results-dir", str(results), "--run-ids", newer.name]) == 0
