@@ -67,13 +67,9 @@ def member_probabilities(run_dir: Path, config: dict) -> dict:
 
     model = evaluate.load_model(run_dir)
     sources = inputs.make_sources(config)
-    stats = evaluate.recorded_colour_stats(run_dir) or inputs.colour_stats(config, sources.labelled)
-    ten_crop = config["eval_ten_crop"]
-    batch = config["eval_batch_size"]
-    dataset = inputs.eval_dataset(config, sources.val, max(1, batch // 10) if ten_crop else batch, stats,
-                                  ten_crop=ten_crop)
-    probs, centre, labels = evaluate.predict(model, dataset)
-    return {"centre": centre, "ten_crop": probs if ten_crop else None, "labels": labels,
+    stats = evaluate.run_colour_stats(run_dir, config, sources.labelled)
+    probs, centre, labels = evaluate.predict(model, evaluate.eval_batches(config, sources.val, stats))
+    return {"centre": centre, "ten_crop": probs if config["eval_ten_crop"] else None, "labels": labels,
             "class_names": list(sources.val.class_names)}
 
 
@@ -97,13 +93,11 @@ def run(config: dict, verbose: bool = True) -> Path:
     if done is not None:
         return done
     members = member_configs(config)
-    runs = []
-    for i, member in enumerate(members, 1):
-        found = run_folder.find_finished(member["experiment"], member)
-        if found is None:
-            print(f"ensemble member {i}/{len(members)} is not trained yet: training it", flush=True)
-            found = train.run(member, verbose=verbose)
-        runs.append(found)
+    def train_member(member: dict, i: int) -> Path:
+        print(f"ensemble member {i}/{len(members)} is not trained yet: training it", flush=True)
+        return train.run(member, verbose=verbose)
+
+    runs = [run_folder.find_or_run(member, lambda m, i=i: train_member(m, i)) for i, member in enumerate(members, 1)]
     run_dir = run_folder.choose(config)
     probs = []
     for i, (run_dir_i, member) in enumerate(zip(runs, members), 1):

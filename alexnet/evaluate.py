@@ -74,6 +74,34 @@ def recorded_colour_stats(run_dir: Path):
     return ColourStats.from_dict(records.read_json(path)["colour_stats"])
 
 
+def run_colour_stats(run_dir: Path, config: dict, labelled=None):
+    """The colour statistics a run trained with: its preprocessing.json, else
+    recomputed from its training data (`labelled`, else the config's source).
+
+    Raises:
+      ConfigError: no preprocessing.json and the training data are not there.
+    """
+    stats = recorded_colour_stats(run_dir)
+    if stats is not None:
+        return stats
+    try:
+        return inputs.colour_stats(config, labelled if labelled is not None else inputs.make_sources(config).labelled)
+    except ConfigError as err:
+        raise ConfigError(f"{run_dir} has no preprocessing.json (a run from before 2026-12), and its "
+                          f"training data are needed to rebuild it: {err}") from None
+
+
+def eval_batches(config: dict, val_source, stats, batch_size: int | None = None) -> tf.data.Dataset:
+    """The validation split as the run's test crops, batched for `predict`.
+
+    Ten-crop batches hold ten crops per image, so a tenth as many images.
+    """
+    batch = batch_size or config["eval_batch_size"]
+    ten_crop = config["eval_ten_crop"]
+    return inputs.eval_dataset(config, val_source, max(1, batch // 10) if ten_crop else batch, stats,
+                               ten_crop=ten_crop)
+
+
 def evaluate_model(model: keras.Model, config: dict, run_dir: Path, val_source=None, stats=None,
                    train_time_s: float | None = None, checkpoint: str | None = None,
                    batch_size: int | None = None, verbose: bool = True) -> dict:
@@ -95,14 +123,10 @@ def evaluate_model(model: keras.Model, config: dict, run_dir: Path, val_source=N
     if val_source is None:
         sources = inputs.make_sources(config)
         val_source = sources.val
-        stats = stats or recorded_colour_stats(run_dir) or inputs.colour_stats(config, sources.labelled)
-    batch = batch_size or config["eval_batch_size"]
+        stats = stats or run_colour_stats(run_dir, config, sources.labelled)
     start = time.time()
     ten_crop = config["eval_ten_crop"]
-    # Ten-crop batches hold ten crops per image: a tenth as many images.
-    dataset = inputs.eval_dataset(config, val_source, max(1, batch // 10) if ten_crop else batch, stats,
-                                  ten_crop=ten_crop)
-    probs, centre_probs, labels = predict(model, dataset)
+    probs, centre_probs, labels = predict(model, eval_batches(config, val_source, stats, batch_size))
     result = {"model": config["arch"], "dataset": config["dataset"], "split": "val",
               "n_images": int(len(labels)), "centre": top_k_errors(centre_probs, labels),
               "params": int(model.count_params()), "precision": distribute.resolve_precision(config),

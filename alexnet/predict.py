@@ -98,17 +98,10 @@ def preprocessing(run_dir: Path, config: dict) -> dict:
     2026-12); for older runs rebuilt from the training data's colour statistics,
     which needs the dataset under DATA_DIR.
     """
-    from alexnet import inputs
     from alexnet.defaults import option
-    from alexnet.evaluate import recorded_colour_stats
+    from alexnet.evaluate import run_colour_stats
 
-    stats = recorded_colour_stats(run_dir)
-    if stats is None:
-        try:
-            stats = inputs.colour_stats(config, inputs.make_sources(config).labelled)
-        except ConfigError as err:
-            raise ConfigError(f"{run_dir} has no preprocessing.json (a run from before 2026-12), and its "
-                              f"training data are needed to rebuild it: {err}") from None
+    stats = run_colour_stats(run_dir, config)
     return {"resize": int(config["resize"]), "image_size": int(config["image_size"]), "stats": stats,
             "standardise": option(config, "input_norm") == "standardise"}
 

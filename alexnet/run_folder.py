@@ -42,6 +42,21 @@ def find_finished(experiment: str, config: dict, root: Path | None = None) -> Pa
     return candidates[-1] if candidates else None
 
 
+def find_or_run(config: dict, runner, what: str | None = None) -> Path:
+    """A finished run of this exact config, else `runner(config)`'s run folder.
+
+    An unfinished run of the config is resumed by the runner itself (the trainer
+    from its last checkpoint, the baseline from its cached Fisher vectors).
+    `what`, when given, names the stage in the line printed for a finished run.
+    """
+    done = find_finished(config["experiment"], config)
+    if done is not None:
+        if what:
+            print(f"{what} already done: {done}", flush=True)
+        return done
+    return runner(config)
+
+
 def new_run_dir(experiment: str, config: dict, root: Path | None = None) -> Path:
     """Creates a fresh run folder and writes config.json into it first.
 

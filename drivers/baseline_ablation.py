@@ -34,7 +34,6 @@ def main(argv=None) -> int:
     from alexnet import run_folder
     from baselines import run as baseline
     from baselines.variants import variant_config
-    from drivers.reproduce import run_once
     from reporting import ablation
     from reporting.runs import RecordError, find_record, results_root
     try:
@@ -48,7 +47,7 @@ def main(argv=None) -> int:
                 print(f"  {name}: {what}: {'finished ' + done[name] if done[name] else 'to run'}")
                 continue
             print(f"\n=== [{i}/{len(args.variants)}] {name}: {what} ===", flush=True)
-            done[name] = run_once(configs[name], baseline.run, f"variant {name}").name
+            done[name] = run_folder.find_or_run(configs[name], baseline.run, f"variant {name}").name
         if args.dry_run:
             return 0
         cited = {name: run_id for name, run_id in done.items() if run_id is not None}

@@ -56,19 +56,6 @@ def check_imagenet_ready(cnn_config: dict) -> None:
                           "pip install -r requirements-gpu.txt")
 
 
-def run_once(config: dict, runner, what: str) -> Path:
-    """Runs `runner(config)` unless a finished run of this exact config exists.
-
-    An unfinished run of the config is resumed by the runner itself (the trainer
-    from its last checkpoint, the baseline from its cached Fisher vectors).
-    """
-    done = run_folder.find_finished(config["experiment"], config)
-    if done is not None:
-        print(f"{what} already done: {done}")
-        return done
-    return runner(config)
-
-
 def write_results(run_dirs: list[Path], scale: str) -> None:
     """Regenerates the tables and figures of `scale`, citing exactly `run_dirs`."""
     from reporting import figures, tables
@@ -115,11 +102,11 @@ def reproduce(scale: str, overrides: list[str]) -> list[Path]:
     plain = plain_config(fv_config)
     start = time.time()
     _banner(f"1/4 {scale}: {cnn_config['arch']} ({cnn_file})")
-    cnn_run = run_once(cnn_config, train.run, "CNN training")
+    cnn_run = run_folder.find_or_run(cnn_config, train.run, "CNN training")
     _banner(f"2/4 {scale}: the 2012 entries' Fisher-vector baseline ({fv_file})")
-    fv_run = run_once(fv_config, baseline.run, "baseline")
+    fv_run = run_folder.find_or_run(fv_config, baseline.run, "baseline")
     _banner(f"3/4 {scale}: the plain SIFT Fisher-vector baseline ({fv_file} without colour and pyramid)")
-    plain_run = run_once(plain, baseline.run, "plain baseline")
+    plain_run = run_folder.find_or_run(plain, baseline.run, "plain baseline")
     _banner(f"4/4 {scale}: tables and figures")
     runs = [cnn_run, fv_run, plain_run]
     write_results(runs, scale)

@@ -133,6 +133,26 @@ def make_image_folder(root: Path, classes: int = 3, train_per_class: int = 8, va
     return Path(root)
 
 
+# The tiny trainer config the end-to-end tests share: a cifar_convnet on 24 px crops of a
+# `make_image_folder` dataset, float32 on one device, no checkpoints on a timer, no cache.
+TINY_CNN = dict(num_classes=3, arch="cifar_convnet", image_size=24, resize=32, init="he", lr=0.001,
+                batch_size=4, precision="float32", strategy="one_device", checkpoint_every_steps=0,
+                cache=False)
+
+
+def tiny_cnn_config(experiment: str, data_root: Path, **extra) -> dict:
+    """The keys a tiny trainer run sets over `base_config()`, with `extra` on top."""
+    return {"experiment": experiment, "dataset": f"folder:{data_root}", **TINY_CNN, **extra}
+
+
+def write_tiny_cnn_file(path: Path, experiment: str, data_root: Path, **extra) -> Path:
+    """An experiment file (what `--config` takes) for a tiny trainer run; returns its path."""
+    keys = tiny_cnn_config(experiment, data_root, **extra)
+    Path(path).write_text("from alexnet.defaults import base_config\n\n\ndef get_config():\n"
+                          f"    c = base_config()\n    c.update({keys!r})\n    return c\n")
+    return Path(path)
+
+
 def train_small_run(runs_dir: Path, data_root: Path, epochs: int = 2) -> Path:
     """A real, finished CNN run from the trainer: a tiny cifar_convnet on `data_root`.
 
@@ -143,9 +163,7 @@ def train_small_run(runs_dir: Path, data_root: Path, epochs: int = 2) -> Path:
     from alexnet.defaults import base_config
 
     config = base_config()
-    config.update(experiment="tiny_cifar_convnet", dataset=f"folder:{data_root}", num_classes=3,
-                  arch="cifar_convnet", image_size=24, resize=32, init="he", epochs=epochs,
-                  batch_size=8, eval_batch_size=20, lr=0.001, precision="float32", strategy="one_device",
-                  checkpoint_every_steps=0, cache=False, holdout_fraction=0.2)
+    config.update(tiny_cnn_config("tiny_cifar_convnet", data_root, epochs=epochs, batch_size=8,
+                                  eval_batch_size=20, holdout_fraction=0.2))
     return Path(train.run(config, run_dir=Path(runs_dir) / f"20250110T000000Z-tiny_cifar_convnet-"
                                                             f"{records.config_hash(config)}", verbose=False))

@@ -1,7 +1,5 @@
 """alexnet.ensemble: members trained on demand, softmax averaged, a record tables cite as a CNN row."""
 
-import textwrap
-
 import numpy as np
 import pytest
 
@@ -9,25 +7,13 @@ from alexnet import ensemble, evaluate, records, run_folder
 from alexnet.config import ConfigError
 from reporting import figures, tables
 from reporting.runs import read_record
-from tests.reporting_fakes import make_image_folder
-
-MEMBER = """
-from alexnet.defaults import base_config
-def get_config():
-    c = base_config()
-    c.update(experiment="tiny_member", dataset="folder:{data}", num_classes=3, arch="cifar_convnet",
-             image_size=24, resize=32, init="he", epochs=1, batch_size=4, eval_batch_size=12, lr=0.001,
-             precision="float32", strategy="one_device", checkpoint_every_steps=0, cache=False,
-             eval_ten_crop=True, lr_schedule="cosine")
-    return c
-"""
-
+from tests.reporting_fakes import make_image_folder, write_tiny_cnn_file
 
 @pytest.fixture()
 def definition(tmp_path, runs_dir):
     data = make_image_folder(tmp_path / "data" / "tiny")
-    member = tmp_path / "tiny_member.py"
-    member.write_text(textwrap.dedent(MEMBER.format(data=data)))
+    member = write_tiny_cnn_file(tmp_path / "tiny_member.py", "tiny_member", data, epochs=1,
+                                 eval_batch_size=12, eval_ten_crop=True, lr_schedule="cosine")
     return {"experiment": "tiny_ensemble", "dataset": f"folder:{data}", "model": "cifar_alexnet_ensemble",
             "members": [[str(member), []], [str(member), ["seed=1"]]]}
 

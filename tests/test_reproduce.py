@@ -20,10 +20,10 @@ def test_a_finished_run_is_reused_not_repeated(runs_dir):
     run_dir = run_folder.new_run_dir("fv_demo", config)
     run_folder.mark_done(run_dir)
     calls = []
-    assert reproduce.run_once(config, calls.append, "baseline") == run_dir
+    assert run_folder.find_or_run(config, calls.append, "baseline") == run_dir
     assert calls == []
     other = {"experiment": "fv_demo", "seed": 2}
-    reproduce.run_once(other, lambda c: calls.append(c) or Path("new"), "baseline")
+    run_folder.find_or_run(other, lambda c: calls.append(c) or Path("new"), "baseline")
     assert calls == [other]
 
 

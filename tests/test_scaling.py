@@ -15,7 +15,7 @@ from baselines import run as baseline
 from drivers import scaling as scaling_driver
 from reporting import scaling
 from tests.reporting_fakes import (baseline_config, baseline_eval, cnn_config, cnn_eval, make_image_folder,
-                                   make_run)
+                                   make_run, write_tiny_cnn_file)
 
 
 # ---- the plan --------------------------------------------------------------------------------------
@@ -192,16 +192,6 @@ def get_config():
     return {{"scales": {{"folder-tiny": {{"cnn": "{cnn}", "fv": "{fv}", "fractions": [0.5, 1.0],
                                           "seeds": [1, 1], "max_epochs": 100}}}}}}
 """
-CNN = """
-from alexnet.defaults import base_config
-def get_config():
-    c = base_config()
-    c.update(experiment="tiny_scaling_cnn", dataset="folder:{data}", num_classes=3, arch="cifar_convnet",
-             image_size=24, resize=32, init="he", epochs=2, batch_size=4, eval_batch_size=24, lr=0.001,
-             precision="float32", strategy="one_device", checkpoint_every_steps=0, cache=False,
-             eval_ten_crop=False, holdout_fraction=0.25)
-    return c
-"""
 FV = """
 from baselines.defaults import fv_base_config
 def get_config():
@@ -215,9 +205,9 @@ def get_config():
 
 def test_miniature_grid_runs_both_models_then_skips_them(tmp_path, runs_dir, capsys):
     data = make_image_folder(tmp_path / "data" / "tiny")
-    files = {"cnn": CNN.format(data=data), "fv": FV.format(data=data, cache=tmp_path / "fv")}
-    for name, text in files.items():
-        (tmp_path / f"tiny_{name}.py").write_text(textwrap.dedent(text))
+    write_tiny_cnn_file(tmp_path / "tiny_cnn.py", "tiny_scaling_cnn", data, epochs=2, eval_batch_size=24,
+                        eval_ten_crop=False, holdout_fraction=0.25)
+    (tmp_path / "tiny_fv.py").write_text(textwrap.dedent(FV.format(data=data, cache=tmp_path / "fv")))
     grid = tmp_path / "tiny_scaling.py"
     grid.write_text(GRID.format(cnn=tmp_path / "tiny_cnn.py", fv=tmp_path / "tiny_fv.py"))
     results = tmp_path / "results"
