@@ -5,8 +5,10 @@
 Writes
 
     results/scaling/summary.csv          one row per (scale, model, training fraction)
-    results/scaling/summary.md           per scale, the CNN and the baseline side by side,
-                                         and the published ILSVRC-2012 pair for context
+    results/scaling/summary.md           per scale, the CNN and the baseline side by side, who
+                                         leads where and where the curves cross (measured, or
+                                         extrapolated by power-law fits, marked as such), and
+                                         the published ILSVRC-2012 pair for context
     results/scaling/figures/scaling.{png,pdf}
     results/scaling/records/<run-id>/    config, provenance, metrics and eval of each cited run
 
@@ -36,6 +38,7 @@ import argparse
 import math
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
@@ -149,10 +152,7 @@ def crossover(group: pd.DataFrame) -> dict | None:
       not cross in the range measured), 'leader' (who leads above it)}, or None
       when the curves do not cross.
     """
-    mean = group.pivot_table(index="train_images_per_class", columns="kind", values="top1_err_pct_mean")
-    if not {"cnn", "handcrafted"} <= set(mean.columns):
-        return None
-    mean = mean.dropna(subset=["cnn", "handcrafted"]).sort_index()
+    mean = _paired_means(group)
     gap = mean["cnn"] - mean["handcrafted"]
     crossings = _crossing(gap)
     if not crossings:
@@ -166,11 +166,73 @@ def crossover(group: pd.DataFrame) -> dict | None:
             "high": max(bounds) if len(bounds) == 2 else None}
 
 
+def _paired_means(group: pd.DataFrame) -> pd.DataFrame:
+    """Mean top-1 error per images per class (rows) and kind (columns), sizes both models ran."""
+    mean = group.pivot_table(index="train_images_per_class", columns="kind", values="top1_err_pct_mean")
+    if not {"cnn", "handcrafted"} <= set(mean.columns):
+        return pd.DataFrame(columns=["cnn", "handcrafted"])
+    return mean.dropna(subset=["cnn", "handcrafted"]).sort_index()
+
+
+def power_law(n: pd.Series, err: pd.Series) -> tuple[float, float]:
+    """(a, b) of err = a * n**-b, fitted by least squares as a straight line in log-log."""
+    slope, intercept = np.polyfit(np.log(np.asarray(n, float)), np.log(np.asarray(err, float)), 1)
+    return float(math.exp(intercept)), float(-slope)
+
+
+def _meeting(fits: dict) -> float | None:
+    """Images per class where two power laws {kind: (a, b)} meet, or None if they are parallel."""
+    (a_c, b_c), (a_f, b_f) = fits["cnn"], fits["handcrafted"]
+    if b_c == b_f:
+        return None
+    return math.exp((math.log(a_c) - math.log(a_f)) / (b_c - b_f))
+
+
+def extrapolated_crossover(group: pd.DataFrame) -> dict | None:
+    """Where one scale's top-1 curves would cross beyond the largest size measured.
+
+    For a scale whose curves do not cross inside the range measured: each
+    model's mean top-1 error is fitted as a power law in images per class
+    (err = a * n^-b, a straight line in log-log, the usual form of a learning
+    curve's tail) through the largest k sizes both ran, and the two fits meet
+    where the trailing model catches up. 'at' is the meeting of the fits
+    through every size; 'low' and 'high' span the fits through the largest
+    3, 4, ... sizes (the largest 2 when only 2 ran), so the spread says how
+    much the answer leans on the smallest subsets. An extrapolation, not a
+    measurement: a learning curve may bend.
+
+    Returns:
+      {'at', 'low', 'high' (images per class), 'slopes' ({kind: b} of the fits
+      through every size), 'fits' ({kind: (a, b)}), 'leader' (who leads beyond it)},
+      or None: the curves cross inside the range, fewer than 2 shared sizes, or
+      the fits meet nowhere above the largest size (the leader's error falls as
+      fast or faster).
+    """
+    mean = _paired_means(group)
+    if len(mean) < 2 or crossover(group) is not None:
+        return None
+    gap = mean["cnn"] - mean["handcrafted"]
+    if gap.iloc[-1] == 0:
+        return None
+    # Fits through the largest k sizes, k = 3 (2 when only 2 ran) ... all; the last is through all.
+    fits_by_k = [{kind: power_law(mean.index[-k:], mean[kind].iloc[-k:]) for kind in ("cnn", "handcrafted")}
+                 for k in range(min(3, len(mean)), len(mean) + 1)]
+    meetings = [_meeting(fits) for fits in fits_by_k]
+    if any(m is None or m <= float(mean.index[-1]) for m in meetings):
+        return None
+    fits, at = fits_by_k[-1], meetings[-1]
+    return {"at": at, "low": min(meetings), "high": max(meetings), "fits": fits,
+            "slopes": {kind: b for kind, (_, b) in fits.items()},
+            "leader": "the CNN" if gap.iloc[-1] > 0 else "the Fisher vectors"}
+
+
 def verdict(group: pd.DataFrame) -> str:
     """One scale in words: who leads at each size measured, by how much, and where the curves cross.
 
-    The crossing is interpolated linearly in log(images per class) between the
-    two sizes where the lead changes hands; nothing is extrapolated.
+    A crossing inside the range measured is interpolated linearly in
+    log(images per class) between the two sizes where the lead changes hands
+    (`crossover`); when the curves do not cross inside it, power-law fits say
+    where they would, marked as an extrapolation (`extrapolated_crossover`).
     """
     wide = group.pivot_table(index="train_images_per_class", columns="kind", values="top1_err_pct_mean")
     if not {"cnn", "handcrafted"} <= set(wide.columns):
@@ -191,8 +253,20 @@ def verdict(group: pd.DataFrame) -> str:
         return (text + f" **Crossover: near {cross['at']:,.0f} training images per class**, above which "
                 f"{cross['leader']} lead{'s' if cross['leader'] == 'the CNN' else ''} (interpolated in "
                 f"log scale{interval}).")
+    if len(gap) < 2:
+        return text
     leader = "the Fisher vectors lead" if gap.iloc[0] > 0 else "the CNN leads"
-    return text + f" The curves do not cross in the range measured: {leader} at every size." if len(gap) > 1 else text
+    text += f" The curves do not cross in the range measured: {leader} at every size."
+    ahead = extrapolated_crossover(group)
+    if ahead is None:
+        return text + " Power laws fitted through the points do not meet above the largest size."
+    slopes = ahead["slopes"]
+    spread = (f"; through the largest 3 to {len(_paired_means(group))} sizes only, between {ahead['low']:,.0f} "
+              f"and {ahead['high']:,.0f}" if ahead["high"] > ahead["low"] * 1.005 else "")
+    return text + (f" **Extrapolated crossover: near {ahead['at']:,.0f} training images per class**, above "
+                   f"which {ahead['leader']} would lead (power laws err = a n^-b fitted through every size "
+                   f"measured, b = {slopes['cnn']:.2f} for the CNN and {slopes['handcrafted']:.2f} for the "
+                   f"Fisher vectors{spread}; an extrapolation beyond the data, not a measurement).")
 
 
 def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
@@ -236,6 +310,24 @@ def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
     return "\n".join(text)
 
 
+def _draw_extrapolations(ax, frame: pd.DataFrame) -> None:
+    """Dotted power-law fits from the largest size measured to where they meet, per scale
+    whose curves do not cross inside the data (`extrapolated_crossover`)."""
+    for scale, group in frame.groupby("scale"):
+        ahead = extrapolated_crossover(group)
+        if ahead is None:
+            continue
+        n = np.geomspace(group["train_images_per_class"].max(), ahead["at"] * 1.5, 40)
+        for kind, (a, b) in ahead["fits"].items():
+            ax.plot(n, a * n ** -b, ":", color=KIND_COLOURS.get(kind, "grey"), linewidth=1.2)
+        ax.plot([], [], ":", color="black", label="power-law fits beyond the data (top-1)")
+        ax.plot(ahead["at"], ahead["fits"]["cnn"][0] * ahead["at"] ** -ahead["fits"]["cnn"][1], "x",
+                color="black", markersize=8)
+        ax.annotate(f"{scale}: fits meet near\n{ahead['at']:,.0f} per class (extrapolated)",
+                    (ahead["at"], ahead["fits"]["cnn"][0] * ahead["at"] ** -ahead["fits"]["cnn"][1]),
+                    textcoords="offset points", xytext=(-10, 12), fontsize=8, ha="right")
+
+
 def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
     """Top-1 and top-5 error against training images per class (log x), both models and scales.
 
@@ -259,6 +351,8 @@ def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
             single = g[g["n_seeds"] == 1]  # hollow: one subset seed, no spread measured
             ax.plot(single["train_images_per_class"], single[f"{k}_err_pct_mean"], marker, color=colour,
                     markerfacecolor="white", linestyle="none", zorder=3)
+        if k == "top1":
+            _draw_extrapolations(ax, frame)
         for _, row in pair[pair[f"{k}_err_pct"].notna()].iterrows():
             value = float(row[f"{k}_err_pct"])
             ax.plot(ILSVRC_IMAGES_PER_CLASS, value, "*", markersize=15, markerfacecolor="none",

@@ -265,5 +265,40 @@ def test_verdict_without_a_crossing_says_who_leads_everywhere():
                           "top1_err_pct_mean": [80.0, 30.0, 56.7, 16.9]})
     text = scaling.verdict(frame)
     assert "the Fisher vectors by 50.0 points at 95; the Fisher vectors by 39.8 points at 947" in text
-    assert text.endswith("do not cross in the range measured: the Fisher vectors lead at every size.")
+    # The Fisher vectors' error falls faster (n^-0.25 against n^-0.15): no meeting ahead either.
+    assert text.endswith("do not cross in the range measured: the Fisher vectors lead at every size. "
+                         "Power laws fitted through the points do not meet above the largest size.")
+    assert scaling.extrapolated_crossover(frame) is None
     assert scaling.verdict(frame[frame["kind"] == "cnn"]) == "Only one model has run at this scale so far."
+
+
+def test_curves_that_do_not_cross_yet_are_extrapolated_as_power_laws(fake_grid):
+    # CNN error 200 n^-0.5, Fisher vectors 50 n^-0.25: they meet where n^0.25 = 4, at 256 per class.
+    sizes = [10.0, 20.0, 50.0, 100.0]
+    frame = pd.DataFrame({"scale": "demo", "model": ["m", "fv"] * 4, "kind": ["cnn", "handcrafted"] * 4,
+                          "train_images_per_class": np.repeat(sizes, 2), "n_seeds": 1,
+                          "top1_err_pct_mean": [v for n in sizes for v in (200 * n ** -0.5, 50 * n ** -0.25)],
+                          "top1_err_pct_std": np.nan, "top5_err_pct_mean": 1.0, "top5_err_pct_std": np.nan})
+    ahead = scaling.extrapolated_crossover(frame)
+    assert (ahead["at"], ahead["low"], ahead["high"]) == pytest.approx((256, 256, 256))
+    assert ahead["slopes"] == pytest.approx({"cnn": 0.5, "handcrafted": 0.25}) and ahead["leader"] == "the CNN"
+    text = scaling.verdict(frame)
+    assert "the Fisher vectors lead at every size. **Extrapolated crossover: near 256 training images per " in text
+    assert "b = 0.50 for the CNN and 0.25 for the Fisher vectors; an extrapolation" in text
+    assert "between" not in text  # exact power laws: every tail fit meets at 256
+    # A bend at the CNN's smallest size steepens the fit through every size (the meeting moves
+    # to 156); the fit through the largest 3 still meets at 256, and the range shows both.
+    bent = frame.copy()
+    bent.loc[0, "top1_err_pct_mean"] = 90.0
+    ahead = scaling.extrapolated_crossover(bent)
+    assert (ahead["at"], ahead["low"], ahead["high"]) == pytest.approx((156.38, 156.38, 256), abs=0.01)
+    assert "through the largest 3 to 4 sizes only, between 156 and 256;" in scaling.verdict(bent)
+    # Inside the range the measured crossing is reported, not an extrapolation.
+    crossing = frame.copy()
+    crossing.loc[6, "top1_err_pct_mean"] = 10.0  # the CNN ahead at 100 (the Fisher vectors: 15.8)
+    assert scaling.crossover(crossing) is not None and scaling.extrapolated_crossover(crossing) is None
+    # The figure draws the fits beyond the data and marks where they meet.
+    fig = scaling.scaling_figure(frame, scaling.published.load(fake_grid[1]))
+    dotted = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == ":" and len(line.get_xdata())]
+    assert len(dotted) == 2 and all(line.get_xdata()[0] == 100.0 for line in dotted)
+    assert any("fits meet near\n256 per class (extrapolated)" in t.get_text() for t in fig.axes[0].texts)
