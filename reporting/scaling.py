@@ -181,11 +181,13 @@ def power_law(n: pd.Series, err: pd.Series) -> tuple[float, float]:
 
 
 def _meeting(fits: dict) -> float | None:
-    """Images per class where two power laws {kind: (a, b)} meet, or None if they are parallel."""
+    """Images per class where two power laws {kind: (a, b)} meet, or None if they are parallel
+    or meet beyond a billion images per class (nowhere, for this table's purposes)."""
     (a_c, b_c), (a_f, b_f) = fits["cnn"], fits["handcrafted"]
     if b_c == b_f:
         return None
-    return math.exp((math.log(a_c) - math.log(a_f)) / (b_c - b_f))
+    log_n = (math.log(a_c) - math.log(a_f)) / (b_c - b_f)
+    return math.exp(log_n) if math.isfinite(log_n) and log_n < math.log(1e9) else None
 
 
 def extrapolated_crossover(group: pd.DataFrame) -> dict | None:
@@ -209,8 +211,8 @@ def extrapolated_crossover(group: pd.DataFrame) -> dict | None:
       fast or faster).
     """
     mean = _paired_means(group)
-    if len(mean) < 2 or crossover(group) is not None:
-        return None
+    if len(mean) < 2 or (mean <= 0).any().any() or crossover(group) is not None:
+        return None  # a zero error has no logarithm
     gap = mean["cnn"] - mean["handcrafted"]
     if gap.iloc[-1] == 0:
         return None

@@ -294,6 +294,9 @@ def test_curves_that_do_not_cross_yet_are_extrapolated_as_power_laws(fake_grid):
     assert (ahead["at"], ahead["low"], ahead["high"]) == pytest.approx((156.38, 156.38, 256), abs=0.01)
     assert "through the largest 3 to 4 sizes only, between 156 and 256;" in scaling.verdict(bent)
     # Inside the range the measured crossing is reported, not an extrapolation.
+    # Nearly parallel fits would meet past any data set (here near 1.2^10000 per class): none.
+    parallel = frame.assign(top1_err_pct_mean=[v for n in sizes for v in (60 * n ** -0.2501, 50 * n ** -0.25)])
+    assert scaling.extrapolated_crossover(parallel) is None
     crossing = frame.copy()
     crossing.loc[6, "top1_err_pct_mean"] = 10.0  # the CNN ahead at 100 (the Fisher vectors: 15.8)
     assert scaling.crossover(crossing) is not None and scaling.extrapolated_crossover(crossing) is None
