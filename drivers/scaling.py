@@ -157,7 +157,7 @@ def estimate_minutes(cell: Cell, cost: dict) -> float:
         return 0.0
     images = c["train_images"] * cell.fraction
     if cell.model == "fv":
-        return images * c["fv_svm_ms"] / 60e3
+        return c.get("fv_run_s", 0.0) / 60 + images * c["fv_svm_ms"] / 60e3
     cfg = cell.config
     steps = cfg["epochs"] * max(1, int(images // cfg["batch_size"]))
     validations = math.ceil(cfg["epochs"] / cfg.get("val_every_epochs", 1))
