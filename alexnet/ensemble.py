@@ -93,11 +93,13 @@ def run(config: dict, verbose: bool = True) -> Path:
     if done is not None:
         return done
     members = member_configs(config)
+
     def train_member(member: dict, i: int) -> Path:
         print(f"ensemble member {i}/{len(members)} is not trained yet: training it", flush=True)
         return train.run(member, verbose=verbose)
 
-    runs = [run_folder.find_or_run(member, lambda m, i=i: train_member(m, i)) for i, member in enumerate(members, 1)]
+    runs = [run_folder.find_or_run(member, lambda m, i=i: train_member(m, i))
+            for i, member in enumerate(members, 1)]
     run_dir = run_folder.choose(config)
     probs = []
     for i, (run_dir_i, member) in enumerate(zip(runs, members), 1):

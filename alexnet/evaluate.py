@@ -85,7 +85,9 @@ def run_colour_stats(run_dir: Path, config: dict, labelled=None):
     if stats is not None:
         return stats
     try:
-        return inputs.colour_stats(config, labelled if labelled is not None else inputs.make_sources(config).labelled)
+        if labelled is None:
+            labelled = inputs.make_sources(config).labelled
+        return inputs.colour_stats(config, labelled)
     except ConfigError as err:
         raise ConfigError(f"{run_dir} has no preprocessing.json (a run from before 2026-12), and its "
                           f"training data are needed to rebuild it: {err}") from None
