@@ -312,10 +312,18 @@ def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
     return "\n".join(text)
 
 
-def _draw_extrapolations(ax, frame: pd.DataFrame) -> None:
-    """Dotted power-law fits from the largest size measured to where they meet, per scale
-    whose curves do not cross inside the data (`extrapolated_crossover`)."""
+def _draw_crossovers(ax, frame: pd.DataFrame) -> None:
+    """Per scale, where the top-1 curves cross: a thin vertical line at a measured crossing
+    (`crossover`), else dotted power-law fits from the largest size measured to where
+    they meet (`extrapolated_crossover`)."""
     for scale, group in frame.groupby("scale"):
+        cross = crossover(group)
+        if cross is not None:
+            ax.axvline(cross["at"], color="grey", linestyle="--", linewidth=0.8)
+            ax.annotate(f"{scale}: curves cross\nnear {cross['at']:,.0f} per class", (cross["at"], 1),
+                        xycoords=("data", "axes fraction"), textcoords="offset points", xytext=(4, -26),
+                        fontsize=8, color="dimgrey")
+            continue
         ahead = extrapolated_crossover(group)
         if ahead is None:
             continue
@@ -354,7 +362,7 @@ def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
             ax.plot(single["train_images_per_class"], single[f"{k}_err_pct_mean"], marker, color=colour,
                     markerfacecolor="white", linestyle="none", zorder=3)
         if k == "top1":
-            _draw_extrapolations(ax, frame)
+            _draw_crossovers(ax, frame)
         for _, row in pair[pair[f"{k}_err_pct"].notna()].iterrows():
             value = float(row[f"{k}_err_pct"])
             ax.plot(ILSVRC_IMAGES_PER_CLASS, value, "*", markersize=15, markerfacecolor="none",

@@ -182,6 +182,10 @@ def test_figure_marks_the_published_ilsvrc_pair(fake_grid):
                     and line.get_marker() != "*" for x, y in zip(line.get_xdata(), line.get_ydata()))
     assert hollow == [(50.0, 60.0), (5000.0, 20.0), (5000.0, 30.0)]
     assert "hollow markers: a single seed" in fig._suptitle.get_text()
+    # The measured crossing is marked where the summary puts it.
+    crossing = 50 * 100 ** (12 / 22)
+    assert [t.get_text() for t in top1.texts if "cross" in t.get_text()] == [
+        f"cifar10: curves cross\nnear {crossing:,.0f} per class"]
 
 
 # ---- a miniature grid, end to end ------------------------------------------------------------------
