@@ -99,6 +99,11 @@ class Record:
         return "cnn" if "arch" in self.config or "members" in self.config else "handcrafted"
 
     @property
+    def copied_elsewhere(self) -> bool:
+        """A copy committed under another results folder than its scale's (results/scaling/records)."""
+        return self.committed and self.path.parent.parent.name != self.scale
+
+    @property
     def is_subset(self) -> bool:
         """Whether the run trained on part of the training set (data scaling)."""
         try:
@@ -180,8 +185,7 @@ def discover(runs_dir: Path, results_dir: Path) -> dict[str, Record]:
         copy = read_record(path, committed=True)
         held = found.get(path.name)
         # A run copied to several results folders is read from its own scale's copy where it has one.
-        if held is None or (held.committed and held.path.parent.parent.name != held.scale
-                            and path.parent.parent.name == copy.scale):
+        if held is None or (held.copied_elsewhere and not copy.copied_elsewhere):
             found[path.name] = copy
     return found
 
@@ -225,8 +229,7 @@ def cite(runs_dir: Path, results_dir: Path, run_ids: Iterable[str] = (),
         record = found[run_id]
         # Side studies have their own tables, and a copy committed under another results
         # folder (results/scaling/records) is that folder's citation, not this scale's.
-        elsewhere = record.committed and record.path.parent.parent.name != record.scale
-        if not record.is_subset and record.study is None and not elsewhere:
+        if not record.is_subset and record.study is None and not record.copied_elsewhere:
             chosen[(record.scale, record.model)] = record
     for record in explicit:
         chosen[(record.scale, record.model)] = record
