@@ -236,10 +236,9 @@ def verdict(group: pd.DataFrame) -> str:
     (`crossover`); when the curves do not cross inside it, power-law fits say
     where they would, marked as an extrapolation (`extrapolated_crossover`).
     """
-    wide = group.pivot_table(index="train_images_per_class", columns="kind", values="top1_err_pct_mean")
-    if not {"cnn", "handcrafted"} <= set(wide.columns):
+    if not {"cnn", "handcrafted"} <= set(group["kind"]):
         return "Only one model has run at this scale so far."
-    wide = wide.dropna(subset=["cnn", "handcrafted"]).sort_index()
+    wide = _paired_means(group)
     if wide.empty:
         return "The two models have no training-set size in common yet."
     gap = wide["cnn"] - wide["handcrafted"]  # > 0: the Fisher vectors lead
