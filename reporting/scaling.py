@@ -190,6 +190,11 @@ def _meeting(fits: dict) -> float | None:
     return math.exp(log_n) if math.isfinite(log_n) and log_n < math.log(1e9) else None
 
 
+def approx_count(n: float) -> str:
+    """An extrapolated count to two significant figures ('130,000', not '125,882'): the fits do not know more."""
+    return f"{float(f'{n:.2g}'):,.0f}"
+
+
 def extrapolated_crossover(group: pd.DataFrame) -> dict | None:
     """Where one scale's top-1 curves would cross beyond the largest size measured.
 
@@ -262,9 +267,9 @@ def verdict(group: pd.DataFrame) -> str:
     if ahead is None:
         return text + " Power laws fitted through the points do not meet above the largest size."
     slopes = ahead["slopes"]
-    spread = (f"; through the largest 3 to {len(_paired_means(group))} sizes only, between {ahead['low']:,.0f} "
-              f"and {ahead['high']:,.0f}" if ahead["high"] > ahead["low"] * 1.005 else "")
-    return text + (f" **Extrapolated crossover: near {ahead['at']:,.0f} training images per class**, above "
+    spread = (f"; through the largest 3 to {len(_paired_means(group))} sizes only, between {approx_count(ahead['low'])} "
+              f"and {approx_count(ahead['high'])}" if ahead["high"] > ahead["low"] * 1.005 else "")
+    return text + (f" **Extrapolated crossover: near {approx_count(ahead['at'])} training images per class**, above "
                    f"which {ahead['leader']} would lead (power laws err = a n^-b fitted through every size "
                    f"measured, b = {slopes['cnn']:.2f} for the CNN and {slopes['handcrafted']:.2f} for the "
                    f"Fisher vectors{spread}; an extrapolation beyond the data, not a measurement).")
@@ -332,7 +337,7 @@ def _draw_crossovers(ax, frame: pd.DataFrame) -> None:
         ax.plot([], [], ":", color="black", label="power-law fits beyond the data (top-1)")
         ax.plot(ahead["at"], ahead["fits"]["cnn"][0] * ahead["at"] ** -ahead["fits"]["cnn"][1], "x",
                 color="black", markersize=8)
-        ax.annotate(f"{scale}: fits meet near\n{ahead['at']:,.0f} per class (extrapolated)",
+        ax.annotate(f"{scale}: fits meet near\n{approx_count(ahead['at'])} per class (extrapolated)",
                     (ahead["at"], ahead["fits"]["cnn"][0] * ahead["at"] ** -ahead["fits"]["cnn"][1]),
                     textcoords="offset points", xytext=(-10, 12), fontsize=8, ha="right")
 

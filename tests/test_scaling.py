@@ -287,7 +287,7 @@ def test_curves_that_do_not_cross_yet_are_extrapolated_as_power_laws(fake_grid):
     assert (ahead["at"], ahead["low"], ahead["high"]) == pytest.approx((256, 256, 256))
     assert ahead["slopes"] == pytest.approx({"cnn": 0.5, "handcrafted": 0.25}) and ahead["leader"] == "the CNN"
     text = scaling.verdict(frame)
-    assert "the Fisher vectors lead at every size. **Extrapolated crossover: near 256 training images per " in text
+    assert "the Fisher vectors lead at every size. **Extrapolated crossover: near 260 training images per " in text
     assert "b = 0.50 for the CNN and 0.25 for the Fisher vectors; an extrapolation" in text
     assert "between" not in text  # exact power laws: every tail fit meets at 256
     # A bend at the CNN's smallest size steepens the fit through every size (the meeting moves
@@ -296,7 +296,9 @@ def test_curves_that_do_not_cross_yet_are_extrapolated_as_power_laws(fake_grid):
     bent.loc[0, "top1_err_pct_mean"] = 90.0
     ahead = scaling.extrapolated_crossover(bent)
     assert (ahead["at"], ahead["low"], ahead["high"]) == pytest.approx((156.38, 156.38, 256), abs=0.01)
-    assert "through the largest 3 to 4 sizes only, between 156 and 256;" in scaling.verdict(bent)
+    assert "through the largest 3 to 4 sizes only, between 160 and 260;" in scaling.verdict(bent)
+    # Extrapolated counts are stated to two significant figures: the fits know no more.
+    assert [scaling.approx_count(n) for n in (125882.4, 256, 9.6, 1049)] == ["130,000", "260", "10", "1,000"]
     # Inside the range the measured crossing is reported, not an extrapolation.
     # Nearly parallel fits would meet past any data set (here near 1.2^10000 per class): none.
     parallel = frame.assign(top1_err_pct_mean=[v for n in sizes for v in (60 * n ** -0.2501, 50 * n ** -0.25)])
@@ -308,4 +310,4 @@ def test_curves_that_do_not_cross_yet_are_extrapolated_as_power_laws(fake_grid):
     fig = scaling.scaling_figure(frame, scaling.published.load(fake_grid[1]))
     dotted = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == ":" and len(line.get_xdata())]
     assert len(dotted) == 2 and all(line.get_xdata()[0] == 100.0 for line in dotted)
-    assert any("fits meet near\n256 per class (extrapolated)" in t.get_text() for t in fig.axes[0].texts)
+    assert any("fits meet near\n260 per class (extrapolated)" in t.get_text() for t in fig.axes[0].texts)
