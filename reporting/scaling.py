@@ -233,6 +233,24 @@ def extrapolated_crossover(group: pd.DataFrame) -> dict | None:
             "leader": "the CNN" if gap.iloc[-1] > 0 else "the Fisher vectors"}
 
 
+def _no_meeting(mean: pd.DataFrame) -> str:
+    """Why power laws give no crossover ahead: the trailing model's error falls no faster than
+    the leader's, or so little faster that they meet past a billion, or the fits through the
+    largest sizes alone disagree with the fit through every size."""
+    (a_c, b_c), (a_f, b_f) = (power_law(mean.index, mean[kind]) for kind in ("cnn", "handcrafted"))
+    trailing_faster = (b_c > b_f) == (mean["cnn"].iloc[-1] > mean["handcrafted"].iloc[-1])
+    at = _meeting({"cnn": (a_c, b_c), "handcrafted": (a_f, b_f)})
+    if trailing_faster and at is not None:
+        where = ("but the fits through the largest sizes alone do not" if at > float(mean.index[-1])
+                 else "inside the range measured, where the points themselves do not cross")
+        return (f"Power laws err = a n^-b fitted through every size measured meet near {approx_count(at)} "
+                f"training images per class, {where}: too unsteady a trend to extrapolate a crossover from.")
+    why = ("fall almost in parallel and would meet only beyond a billion training images per class"
+           if trailing_faster else "do not meet: the leader's error falls as fast or faster")
+    return (f"Power laws err = a n^-b fitted through every size measured (b = {b_c:.2f} for the CNN and "
+            f"{b_f:.2f} for the Fisher vectors) {why}.")
+
+
 def verdict(group: pd.DataFrame) -> str:
     """One scale in words: who leads at each size measured, by how much, and where the curves cross.
 
@@ -265,7 +283,7 @@ def verdict(group: pd.DataFrame) -> str:
     text += f" The curves do not cross in the range measured: {leader} at every size."
     ahead = extrapolated_crossover(group)
     if ahead is None:
-        return text + " Power laws fitted through the points do not meet above the largest size."
+        return text + " " + _no_meeting(wide)
     slopes = ahead["slopes"]
     spread = (f"; through the largest 3 to {len(_paired_means(group))} sizes only, between {approx_count(ahead['low'])} "
               f"and {approx_count(ahead['high'])}" if ahead["high"] > ahead["low"] * 1.005 else "")

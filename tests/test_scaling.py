@@ -271,7 +271,9 @@ def test_verdict_without_a_crossing_says_who_leads_everywhere():
     assert "the Fisher vectors by 50.0 points at 95; the Fisher vectors by 39.8 points at 947" in text
     # The Fisher vectors' error falls faster (n^-0.25 against n^-0.15): no meeting ahead either.
     assert text.endswith("do not cross in the range measured: the Fisher vectors lead at every size. "
-                         "Power laws fitted through the points do not meet above the largest size.")
+                         "Power laws err = a n^-b fitted through every size measured (b = 0.15 for the CNN "
+                         "and 0.25 for the Fisher vectors) do not meet: the leader's error falls as fast or "
+                         "faster.")
     assert scaling.extrapolated_crossover(frame) is None
     assert scaling.verdict(frame[frame["kind"] == "cnn"]) == "Only one model has run at this scale so far."
 
@@ -303,6 +305,16 @@ def test_curves_that_do_not_cross_yet_are_extrapolated_as_power_laws(fake_grid):
     # Nearly parallel fits would meet past any data set (here near 1.2^10000 per class): none.
     parallel = frame.assign(top1_err_pct_mean=[v for n in sizes for v in (60 * n ** -0.2501, 50 * n ** -0.25)])
     assert scaling.extrapolated_crossover(parallel) is None
+    assert ("(b = 0.25 for the CNN and 0.25 for the Fisher vectors) fall almost in parallel and would meet "
+            "only beyond a billion training images per class." in scaling.verdict(parallel))
+    # A CNN curve flat in its largest sizes, steep only through its smallest: the fit through every
+    # size meets the Fisher vectors' inside the data, so no crossover is extrapolated from it.
+    unsteady = frame.assign(top1_err_pct_mean=[v for n in sizes for v in
+                                               (200.0 if n == 10 else 60 * n ** -0.25, 50 * n ** -0.25)])
+    assert scaling.extrapolated_crossover(unsteady) is None
+    assert scaling.verdict(unsteady).endswith(
+        "fitted through every size measured meet near 81 training images per class, inside the range measured, "
+        "where the points themselves do not cross: too unsteady a trend to extrapolate a crossover from.")
     crossing = frame.copy()
     crossing.loc[6, "top1_err_pct_mean"] = 10.0  # the CNN ahead at 100 (the Fisher vectors: 15.8)
     assert scaling.crossover(crossing) is not None and scaling.extrapolated_crossover(crossing) is None
