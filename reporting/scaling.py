@@ -233,6 +233,40 @@ def extrapolated_crossover(group: pd.DataFrame) -> dict | None:
             "leader": "the CNN" if gap.iloc[-1] > 0 else "the Fisher vectors"}
 
 
+def straight_gap_closes_at(group: pd.DataFrame) -> float | None:
+    """Where the gap in points would close, continued straight in log(images per class) from
+    the two largest sizes both models ran: the rule that places a measured crossing
+    (`_crossing`), carried past the data. A second extrapolation beside the power laws,
+    which compare ratios of errors; None when the gap is not narrowing there."""
+    mean = _paired_means(group)
+    if len(mean) < 2:
+        return None
+    gap = mean["cnn"] - mean["handcrafted"]
+    (n0, d0), (n1, d1) = list(gap.items())[-2:]
+    if d0 * d1 <= 0 or abs(d1) >= abs(d0):
+        return None
+    t = d0 / (d0 - d1)  # > 1: beyond the largest size
+    return math.exp(math.log(n0) + t * (math.log(n1) - math.log(n0)))
+
+
+def _hindcast(group: pd.DataFrame, measured: float) -> str:
+    """How far the two extrapolations, fed only the sizes below a measured crossing, would have
+    placed it: a check of the rules the table uses where curves have not crossed yet."""
+    before = group[group["train_images_per_class"] < measured]
+    sizes = _paired_means(before).index
+    if len(sizes) < 2:
+        return ""
+    straight, ahead = straight_gap_closes_at(before), extrapolated_crossover(before)
+    guesses = [(name, approx_count(at)) for name, at in
+               (("the straight gap", straight), ("the power laws", ahead and ahead["at"])) if at is not None]
+    if not guesses:
+        return ""
+    said = f"{guesses[0][0]} would have put it near {guesses[0][1]}" + "".join(
+        f", {name} near {at}" for name, at in guesses[1:])
+    return (f" Hindcast of the extrapolations used where curves have not crossed yet: fed only the sizes "
+            f"below it ({', '.join(f'{n:,.0f}' for n in sizes)}), {said}.")
+
+
 def _no_meeting(mean: pd.DataFrame) -> str:
     """Why power laws give no crossover ahead: the trailing model's error falls no faster than
     the leader's, or so little faster that they meet past a billion, or the fits through the
@@ -256,8 +290,14 @@ def verdict(group: pd.DataFrame) -> str:
 
     A crossing inside the range measured is interpolated linearly in
     log(images per class) between the two sizes where the lead changes hands
-    (`crossover`); when the curves do not cross inside it, power-law fits say
-    where they would, marked as an extrapolation (`extrapolated_crossover`).
+    (`crossover`), and hindcast: where the two extrapolations below would
+    have put it from the smaller sizes alone. When the curves do not cross
+    inside the range, two extrapolations say where they would, each marked as
+    one: the gap in points continued straight from the two largest sizes
+    (`straight_gap_closes_at`) and power-law fits through the errors
+    (`extrapolated_crossover`). They answer different questions (points
+    against ratios of errors) and may disagree by orders of magnitude; the
+    hindcast on a scale that did cross says which has been closer.
     """
     if not {"cnn", "handcrafted"} <= set(group["kind"]):
         return "Only one model has run at this scale so far."
@@ -276,11 +316,17 @@ def verdict(group: pd.DataFrame) -> str:
                     else "; one standard deviation of the seed spread moves it out of the range measured")
         return (text + f" **Crossover: near {cross['at']:,.0f} training images per class**, above which "
                 f"{cross['leader']} lead{'s' if cross['leader'] == 'the CNN' else ''} (interpolated in "
-                f"log scale{interval}).")
+                f"log scale{interval}).{_hindcast(group, cross['at'])}")
     if len(gap) < 2:
         return text
     leader = "the Fisher vectors lead" if gap.iloc[0] > 0 else "the CNN leads"
     text += f" The curves do not cross in the range measured: {leader} at every size."
+    straight = straight_gap_closes_at(group)
+    if straight is not None:
+        n0, n1 = (f"{n:,.0f}" for n in wide.index[-2:])
+        text += (f" Continued straight in log scale from {n0} and {n1} images per class (the rule that "
+                 f"places a measured crossing), the gap in points would close near {approx_count(straight)} "
+                 f"training images per class (an extrapolation beyond the data).")
     ahead = extrapolated_crossover(group)
     if ahead is None:
         return text + " " + _no_meeting(wide)

@@ -271,7 +271,9 @@ def test_verdict_without_a_crossing_says_who_leads_everywhere():
     assert "the Fisher vectors by 50.0 points at 95; the Fisher vectors by 39.8 points at 947" in text
     # The Fisher vectors' error falls faster (n^-0.25 against n^-0.15): no meeting ahead either.
     assert text.endswith("do not cross in the range measured: the Fisher vectors lead at every size. "
-                         "Power laws err = a n^-b fitted through every size measured (b = 0.15 for the CNN "
+                         "Continued straight in log scale from 95 and 947 images per class (the rule that places "
+                         "a measured crossing), the gap in points would close near 7,500,000 training images per "
+                         "class (an extrapolation beyond the data). Power laws err = a n^-b fitted through every size measured (b = 0.15 for the CNN "
                          "and 0.25 for the Fisher vectors) do not meet: the leader's error falls as fast or "
                          "faster.")
     assert scaling.extrapolated_crossover(frame) is None
@@ -289,7 +291,8 @@ def test_curves_that_do_not_cross_yet_are_extrapolated_as_power_laws(fake_grid):
     assert (ahead["at"], ahead["low"], ahead["high"]) == pytest.approx((256, 256, 256))
     assert ahead["slopes"] == pytest.approx({"cnn": 0.5, "handcrafted": 0.25}) and ahead["leader"] == "the CNN"
     text = scaling.verdict(frame)
-    assert "the Fisher vectors lead at every size. **Extrapolated crossover: near 260 training images per " in text
+    assert "the Fisher vectors lead at every size. Continued straight" in text
+    assert "(an extrapolation beyond the data). **Extrapolated crossover: near 260 training images per " in text
     assert "b = 0.50 for the CNN and 0.25 for the Fisher vectors; an extrapolation" in text
     assert "between" not in text  # exact power laws: every tail fit meets at 256
     # A bend at the CNN's smallest size steepens the fit through every size (the meeting moves
@@ -299,6 +302,11 @@ def test_curves_that_do_not_cross_yet_are_extrapolated_as_power_laws(fake_grid):
     ahead = scaling.extrapolated_crossover(bent)
     assert (ahead["at"], ahead["low"], ahead["high"]) == pytest.approx((156.38, 156.38, 256), abs=0.01)
     assert "through the largest 3 to 4 sizes only, between 160 and 260;" in scaling.verdict(bent)
+    # The gap in points continued straight in log scale from the two largest sizes (50, 100).
+    d50, d100 = 200 / 50 ** 0.5 - 50 / 50 ** 0.25, 200 / 100 ** 0.5 - 50 / 100 ** 0.25
+    assert scaling.straight_gap_closes_at(frame) == pytest.approx(50 * 2 ** (d50 / (d50 - d100)))  # 173
+    assert "from 50 and 100 images per class (the rule that places a measured crossing), the gap in points " \
+           "would close near 170 training images per class (an extrapolation beyond the data)." in text
     # Extrapolated counts are stated to two significant figures: the fits know no more.
     assert [scaling.approx_count(n) for n in (125882.4, 256, 9.6, 1049)] == ["130,000", "260", "10", "1,000"]
     # Inside the range the measured crossing is reported, not an extrapolation.
@@ -318,6 +326,13 @@ def test_curves_that_do_not_cross_yet_are_extrapolated_as_power_laws(fake_grid):
     crossing = frame.copy()
     crossing.loc[6, "top1_err_pct_mean"] = 10.0  # the CNN ahead at 100 (the Fisher vectors: 15.8)
     assert scaling.crossover(crossing) is not None and scaling.extrapolated_crossover(crossing) is None
+    # A measured crossing (near 77) is hindcast from the sizes below it: the exact power laws
+    # through 10, 20, 50 meet at 256, the straight gap from 20 and 50 closes near 110.
+    assert scaling.verdict(crossing).endswith(
+        "Hindcast of the extrapolations used where curves have not crossed yet: fed only the sizes below it "
+        "(10, 20, 50), the straight gap would have put it near 110, the power laws near 260.")
+    widening = frame.assign(top1_err_pct_mean=[v for n in sizes for v in (30.0 + n / 10, 20.0)])
+    assert scaling.straight_gap_closes_at(widening) is None
     # The figure draws the fits beyond the data and marks where they meet.
     fig = scaling.scaling_figure(frame, scaling.published.load(fake_grid[1]))
     dotted = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == ":" and len(line.get_xdata())]
