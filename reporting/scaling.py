@@ -380,6 +380,9 @@ def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
     return "\n".join(text)
 
 
+EXTRAPOLATION_AXIS_MAX = 30  # the dotted fits end at 30x the largest size measured
+
+
 def _draw_crossovers(ax, frame: pd.DataFrame) -> None:
     """Per scale, where the top-1 curves cross: a thin vertical line at a measured crossing
     (`crossover`), else dotted power-law fits from the largest size measured to where
@@ -395,15 +398,24 @@ def _draw_crossovers(ax, frame: pd.DataFrame) -> None:
         ahead = extrapolated_crossover(group)
         if ahead is None:
             continue
-        n = np.geomspace(group["train_images_per_class"].max(), ahead["at"] * 1.5, 40)
+        largest = group["train_images_per_class"].max()
+        # A meeting far beyond the data would squash the measured points into the axis' left
+        # edge: the fits are drawn to at most EXTRAPOLATION_AXIS_MAX times the largest size.
+        end = min(ahead["at"] * 1.5, largest * EXTRAPOLATION_AXIS_MAX)
+        n = np.geomspace(largest, end, 40)
         for kind, (a, b) in ahead["fits"].items():
             ax.plot(n, a * n ** -b, ":", color=KIND_COLOURS.get(kind, "grey"), linewidth=1.2)
         ax.plot([], [], ":", color="black", label="power-law fits beyond the data (top-1)")
-        ax.plot(ahead["at"], ahead["fits"]["cnn"][0] * ahead["at"] ** -ahead["fits"]["cnn"][1], "x",
-                color="black", markersize=8)
-        ax.annotate(f"{scale}: fits meet near\n{approx_count(ahead['at'])} per class (extrapolated)",
-                    (ahead["at"], ahead["fits"]["cnn"][0] * ahead["at"] ** -ahead["fits"]["cnn"][1]),
-                    textcoords="offset points", xytext=(-10, 12), fontsize=8, ha="right")
+        a_c, b_c = ahead["fits"]["cnn"]
+        label = f"{scale}: fits meet near\n{approx_count(ahead['at'])} per class (extrapolated)"
+        if ahead["at"] <= end:
+            ax.plot(ahead["at"], a_c * ahead["at"] ** -b_c, "x", color="black", markersize=8)
+            ax.annotate(label, (ahead["at"], a_c * ahead["at"] ** -b_c),
+                        textcoords="offset points", xytext=(-10, 12), fontsize=8, ha="right")
+        else:
+            ax.annotate(label.replace("(extrapolated)", "(extrapolated,\nfar off this axis)"),
+                        (end, a_c * end ** -b_c), textcoords="offset points", xytext=(-10, 12),
+                        fontsize=8, ha="right")
 
 
 def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
