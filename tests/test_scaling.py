@@ -338,3 +338,11 @@ def test_curves_that_do_not_cross_yet_are_extrapolated_as_power_laws(fake_grid):
     dotted = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == ":" and len(line.get_xdata())]
     assert len(dotted) == 2 and all(line.get_xdata()[0] == 100.0 for line in dotted)
     assert any("fits meet near\n260 per class (extrapolated)" in t.get_text() for t in fig.axes[0].texts)
+    # Fits that meet far beyond the data (100 n^-0.30 and 50 n^-0.25: at 2^20 per class) are drawn
+    # to 30x the largest size only, and the meeting is named without stretching the axis to it.
+    far = frame.assign(top1_err_pct_mean=[v for n in sizes for v in (100 * n ** -0.30, 50 * n ** -0.25)])
+    assert scaling.extrapolated_crossover(far)["at"] == pytest.approx(2 ** 20)
+    fig = scaling.scaling_figure(far, scaling.published.load(fake_grid[1]))
+    dotted = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == ":" and len(line.get_xdata())]
+    assert [line.get_xdata()[-1] for line in dotted] == pytest.approx([3000.0, 3000.0])
+    assert any("1,000,000 per class (extrapolated,\nfar off this axis)" in t.get_text() for t in fig.axes[0].texts)
