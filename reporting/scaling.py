@@ -134,10 +134,15 @@ def _crossing(gap: pd.Series) -> list[tuple[float, str]]:
     out = []
     for (n0, d0), (n1, d1) in zip(gap.items(), list(gap.items())[1:]):
         if d0 * d1 < 0:
-            t = d0 / (d0 - d1)
-            at = math.exp(math.log(n0) + t * (math.log(n1) - math.log(n0)))
-            out.append((at, "the CNN" if d1 < 0 else "the Fisher vectors"))
+            out.append((_gap_zero(n0, d0, n1, d1), "the CNN" if d1 < 0 else "the Fisher vectors"))
     return out
+
+
+def _gap_zero(n0: float, d0: float, n1: float, d1: float) -> float:
+    """Images per class where the straight line in log(n) through (n0, d0) and (n1, d1) is 0:
+    between them when the gaps differ in sign, beyond n1 when the gap narrows towards it."""
+    t = d0 / (d0 - d1)
+    return math.exp(math.log(n0) + t * (math.log(n1) - math.log(n0)))
 
 
 def crossover(group: pd.DataFrame) -> dict | None:
@@ -245,8 +250,7 @@ def straight_gap_closes_at(group: pd.DataFrame) -> float | None:
     (n0, d0), (n1, d1) = list(gap.items())[-2:]
     if d0 * d1 <= 0 or abs(d1) >= abs(d0):
         return None
-    t = d0 / (d0 - d1)  # > 1: beyond the largest size
-    return math.exp(math.log(n0) + t * (math.log(n1) - math.log(n0)))
+    return _gap_zero(n0, d0, n1, d1)
 
 
 def _hindcast(group: pd.DataFrame, measured: float) -> str:
@@ -331,7 +335,7 @@ def verdict(group: pd.DataFrame) -> str:
     if ahead is None:
         return text + " " + _no_meeting(wide)
     slopes = ahead["slopes"]
-    spread = (f"; through the largest 3 to {len(_paired_means(group))} sizes only, between {approx_count(ahead['low'])} "
+    spread = (f"; through the largest 3 to {len(wide)} sizes only, between {approx_count(ahead['low'])} "
               f"and {approx_count(ahead['high'])}" if ahead["high"] > ahead["low"] * 1.005 else "")
     return text + (f" **Extrapolated crossover: near {approx_count(ahead['at'])} training images per class**, above "
                    f"which {ahead['leader']} would lead (power laws err = a n^-b fitted through every size "
