@@ -14,6 +14,7 @@ Modules, one concern each:
   imagenet    ILSVRC-2012 archives -> TFRecord shards, labels from file names
   tfrecord    the shard format and reading it
   tfds_source TensorFlow Datasets download when no local copy exists
+  tiny_imagenet Tiny ImageNet-200's official layout (val labels from its annotations file)
   sources     get_source, Source, balanced_subset
   transforms  decoding fused with cropping; crops, flips, PCA colour noise, ten crops
   colour      ColourStats, colour_stats (command: python -m alexnet.data.colour_stats)

@@ -8,6 +8,8 @@ Names:
                            TensorFlow Datasets' copy, downloaded on first use
                            (see tfds_source): only when asked for, because
                            offline a download fails after minutes of retries.
+  'tiny_imagenet'          Tiny ImageNet-200 in its official layout under
+                           DATA_DIR/tiny-imagenet-200 (see tiny_imagenet).
   'imagenet2012'           ILSVRC-2012 prepared from the original archives
                            (see imagenet).
   'folder:/abs/path'       any class-folder tree `<path>/<split>/<class>/*.jpg`.
@@ -208,7 +210,7 @@ def get_source(name: str, split: str, data_dir: str | Path | None = None,
 
     Args:
       name: 'imagenette', 'cifar10', 'tfds:imagenette', 'tfds:cifar10',
-        'imagenet2012' or 'folder:/abs/path'.
+        'tiny_imagenet', 'imagenet2012' or 'folder:/abs/path'.
       split: 'train', 'val' or 'test'. CIFAR-10 has no validation split: its
         'val' is the 10,000-image test split. A folder tree without a 'val'
         folder uses 'validation' or else 'test' likewise.
@@ -227,6 +229,12 @@ def get_source(name: str, split: str, data_dir: str | Path | None = None,
         source = _local(name, split, data_dir)
     elif name.startswith("tfds:") and name.removeprefix("tfds:") in tfds_source.TFDS_NAMES:
         source = _tfds(name.removeprefix("tfds:"), split)
+    elif name == "tiny_imagenet":
+        from alexnet.data import tiny_imagenet
+
+        root = tiny_imagenet.find_root(data_dir)
+        backend, class_names, skipped = tiny_imagenet.backend_parts(root, split)
+        source = _make(name, split, root, class_names, backend, skipped)
     elif name == "imagenet2012":
         # Imported here so that `python -m alexnet.data.imagenet` runs a fresh module.
         from alexnet.data import imagenet
@@ -236,7 +244,7 @@ def get_source(name: str, split: str, data_dir: str | Path | None = None,
         source = _make(name, split, folder, index["class_names"], RecordBackend(folder, index), skipped)
     else:
         raise DataError(f"unknown dataset {name!r}; known: imagenette, cifar10, tfds:imagenette, tfds:cifar10, "
-                        f"imagenet2012, folder:/abs/path")
+                        f"tiny_imagenet, imagenet2012, folder:/abs/path")
     if indices is None and shard is None:
         return source
     return source.select(indices, shard)
