@@ -27,7 +27,7 @@ def base_config() -> dict:
         "train_fraction": 1.0,        # < 1: train on data.balanced_subset (data scaling)
         "subset_seed": 0,             # which balanced subset
         # ---- model ------------------------------------------------------------------
-        "arch": "alexnet2012",        # alexnet2012 | alexnet2014 | cifar_convnet | cifar_alexnet
+        "arch": "alexnet2012",        # alexnet2012 | alexnet2014 | cifar_convnet | cifar_alexnet | alexnet64
         "dropout": 0.5,
         "init": "paper",              # 'paper': N(0, 0.01), unit biases; 'he'; 'glorot'
         # ---- optimisation (section 5) -----------------------------------------------

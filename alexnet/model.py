@@ -57,6 +57,18 @@ with crops, flips and multi-view testing); plain convolutions replace the
 locally-connected layers, whose unshared weights run slowly in TensorFlow.
 2,167,434 parameters at 10 classes, for 28 and 32 px inputs alike (pool5 is
 4x4x128 for both).
+
+`alexnet64` is the paper's layout for 64 px images (Tiny ImageNet, trained on
+56 px crops: the paper's 224-of-256 ratio). Departures, and why: conv1 is
+96@5x5 with stride 2 instead of 11x11 with stride 4, the variant with which
+Mishkin et al. 2016 ("Systematic evaluation of CNN advances on the ImageNet")
+trained CaffeNet on 64 px ImageNet (44.5% top-1 accuracy, against 30.9% with
+the 224 px conv1); one tower (the 2014 layout's single tower, keeping the
+2012 widths 96, 256, 384, 384, 256 and its LRN after conv1 and conv2);
+"same" padding in the pools, so the maps are 28, 14, 7 and 4 wide for 56 px
+inputs (32, 16, 8, 4 for 64 px); fc6 and fc7 of 2048 instead of 4096, as 90,000
+training images cannot feed 4096-wide layers without more overfitting.
+16,716,360 parameters at 200 classes, for 56 and 64 px inputs alike.
 """
 
 from __future__ import annotations
@@ -68,7 +80,7 @@ from keras import layers
 
 from alexnet.layers import LocalResponseNorm, TwoTower
 
-ARCHS = ("alexnet2012", "alexnet2014", "cifar_convnet", "cifar_alexnet")
+ARCHS = ("alexnet2012", "alexnet2014", "cifar_convnet", "cifar_alexnet", "alexnet64")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 INITS = ("paper", "he", "glorot")
 
@@ -181,6 +193,21 @@ def _cifar_alexnet(x, num_classes, dropout, init):
     return _small_image_head(x, (512, 256), num_classes, dropout, init)
 
 
+def _alexnet64(x, num_classes, dropout, init):
+    def pool(name):
+        return layers.MaxPooling2D(3, 2, padding="same", name=name)
+
+    x = _conv(96, 5, "conv1", init, strides=2)(x)
+    x = pool("pool1")(LocalResponseNorm(name="lrn1")(x))
+    x = _conv(256, 5, "conv2", init)(x)
+    x = pool("pool2")(LocalResponseNorm(name="lrn2")(x))
+    x = _conv(384, 3, "conv3", init)(x)
+    x = _conv(384, 3, "conv4", init)(x)
+    x = _conv(256, 3, "conv5", init)(x)
+    x = pool("pool5")(x)
+    return _small_image_head(x, (2048, 2048), num_classes, dropout, init)
+
+
 def _small_image_head(x, units, num_classes, dropout, init):
     """flatten -> fc6 -> dropout -> fc7 -> dropout -> fc8, the small-image networks' classifier."""
     x = layers.Flatten(name="flatten")(x)
@@ -197,8 +224,8 @@ def build_model(arch: str = "alexnet2012", num_classes: int = 1000, image_size: 
     """Builds one of the networks; call `set_precision` first for mixed precision.
 
     Args:
-      arch: 'alexnet2012' (two towers), 'alexnet2014' (single tower), 'cifar_convnet' or
-        'cifar_alexnet'.
+      arch: 'alexnet2012' (two towers), 'alexnet2014' (single tower), 'cifar_convnet',
+        'cifar_alexnet' or 'alexnet64' (64 px images).
       num_classes: size of fc8.
       image_size: side of the square input crop (224 for ImageNet, 24-32 for CIFAR).
       dropout: dropout rate of the fully-connected layers (paper: 0.5).
@@ -220,6 +247,8 @@ def build_model(arch: str = "alexnet2012", num_classes: int = 1000, image_size: 
         x = _alexnet2012(inputs, num_classes, dropout, init, tower_devices)
     elif arch == "alexnet2014":
         x = _alexnet2014(inputs, num_classes, dropout, init)
+    elif arch == "alexnet64":
+        x = _alexnet64(inputs, num_classes, dropout, init)
     elif arch == "cifar_convnet":
         x = _cifar_convnet(inputs, num_classes, dropout, init)
     else:

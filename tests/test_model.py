@@ -21,6 +21,8 @@ def _float32_policy():
     ("alexnet2014", 1000, 224, 61_100_840),
     ("cifar_convnet", 10, 24, 1_068_298),
     ("cifar_alexnet", 10, 28, 2_167_434),
+    ("alexnet64", 200, 56, 16_716_360),
+    ("alexnet64", 200, 64, 16_716_360),
 ])
 def test_exact_parameter_counts(arch, classes, size, params):
     m = M.build_model(arch, classes, size)
@@ -142,3 +144,11 @@ def test_a_few_sgd_steps_lower_the_loss(arch, size, lr):
         losses.append(float(loss))
     assert losses[-1] < losses[0] - 0.05, losses
     assert np.argmin(losses) >= 10, losses
+
+
+@pytest.mark.parametrize("size, widths", [(56, [28, 14, 7, 4]), (64, [32, 16, 8, 4])])
+def test_alexnet64_map_sizes(size, widths):
+    """conv1 at stride 2, then three 3/2 pools: the 64 px network's map widths."""
+    m = M.build_model("alexnet64", 200, size)
+    assert [m.get_layer(n).output.shape[1] for n in ("conv1", "conv2", "conv5", "pool5")] == widths
+    assert m.get_layer("conv1").output.shape[-1] == 96 and m.get_layer("pool5").output.shape[-1] == 256

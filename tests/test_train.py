@@ -177,7 +177,7 @@ def _cli(*args, timeout=120):
     ("epochs=ten", "error: config key 'epochs' expects int (default 45), got 'ten'"),
     ("bogus=1", "error: unknown config key 'bogus'; known keys: "),
     ("arch='vgg'", "error: config key 'arch' must be one of alexnet2012, alexnet2014, cifar_convnet, "
-                   "cifar_alexnet, got 'vgg'"),
+                   "cifar_alexnet, alexnet64, got 'vgg'"),
     ("lr_schedule='plateau' holdout_fraction=0.0", "error: lr_schedule 'plateau' needs holdout_fraction > 0"),
     ("warmup_epochs=60.0", "error: warmup_epochs (60.0) must be below epochs (45)"),
     ("holdout_fraction=None", "error: config key 'holdout_fraction' must be in [0, 1), got None"),

@@ -1,0 +1,53 @@
+"""AlexNet's layout at 64 px on Tiny ImageNet-200: ImageNet's breadth at CPU scale.
+
+    python -m alexnet.train --config experiments/tiny_imagenet_alexnet.py
+
+Tiny ImageNet-200 (alexnet/data/tiny_imagenet.py): 200 ImageNet classes,
+100,000 training images (10,000 of them, 10% per class, held out for every
+decision during training; the network trains on 90,000) and the 10,000
+labelled validation images, reported once at the end. Network: `alexnet64`
+(alexnet/model.py: the paper's five convolutions and widths, LRN, overlapping
+pooling, dropout 0.5 on fc6/fc7, no batch normalisation; conv1 5x5 stride 2
+after Mishkin et al. 2016), 16,716,360 parameters. Augmentation: the paper's
+scheme at a quarter of its size, random 56 px crops of the 64 px image and
+mirrors, PCA colour noise; evaluation on the centre 56 px crop and on ten crops.
+Optimiser: the paper's SGD (momentum 0.9, coupled weight decay 5e-4, batch 128)
+with the CPU recipes' departures (experiments/cifar10_convnet.py says why):
+standardised inputs, He initialisation, linear warm-up then half a cosine.
+
+Not run yet. Speed of the bare training step on a 2-core AMD EPYC in
+bfloat16, synthetic input, plain Keras layers of this layout: 182 images/s
+at 56 px (139 at 64 px), so an epoch of 90,000 images takes about 8 minutes
+and these 16 epochs about 2 h 10 min; the epoch count is to be chosen from
+the held-out curve of this first run.
+"""
+
+from alexnet.defaults import base_config
+
+
+def get_config() -> dict:
+    config = base_config()
+    config.update(
+        experiment="tiny_imagenet_alexnet",
+        dataset="tiny_imagenet",
+        num_classes=200,
+        arch="alexnet64",
+        image_size=56,
+        resize=64,
+        dropout=0.5,
+        init="he",
+        input_norm="standardise",
+        holdout_fraction=0.1,
+        lr=0.02,
+        lr_schedule="cosine",
+        warmup_epochs=1.0,
+        epochs=16,
+        val_every_epochs=1,
+        precision="mixed_bfloat16",
+        checkpoint_every_steps=0,
+        checkpoint_every_minutes=10.0,
+        chance_guard_steps=1500,
+        chance_guard_action="stop",
+        eval_batch_size=500,
+    )
+    return config
