@@ -178,34 +178,30 @@ def _cifar_convnet(x, num_classes, dropout, init):
     return _small_image_head(x, (384, 192), num_classes, dropout, init)
 
 
-def _cifar_alexnet(x, num_classes, dropout, init):
+def _alexnet_small(x, num_classes, dropout, init, widths, fc_units, conv1_stride=1):
+    """AlexNet's five convolutions at a small image size: conv1 5x5 (at `conv1_stride`),
+    LRN and 3/2 pooling after conv1 and conv2, conv2 5x5, conv3-5 3x3, pool5, then the head."""
     def pool(name):
         return layers.MaxPooling2D(3, 2, padding="same", name=name)
 
-    x = _conv(64, 5, "conv1", init)(x)
+    x = _conv(widths[0], 5, "conv1", init, strides=conv1_stride)(x)
     x = pool("pool1")(LocalResponseNorm(name="lrn1")(x))
-    x = _conv(128, 5, "conv2", init)(x)
+    x = _conv(widths[1], 5, "conv2", init)(x)
     x = pool("pool2")(LocalResponseNorm(name="lrn2")(x))
-    x = _conv(192, 3, "conv3", init)(x)
-    x = _conv(192, 3, "conv4", init)(x)
-    x = _conv(128, 3, "conv5", init)(x)
+    x = _conv(widths[2], 3, "conv3", init)(x)
+    x = _conv(widths[3], 3, "conv4", init)(x)
+    x = _conv(widths[4], 3, "conv5", init)(x)
     x = pool("pool5")(x)
-    return _small_image_head(x, (512, 256), num_classes, dropout, init)
+    return _small_image_head(x, fc_units, num_classes, dropout, init)
+
+
+def _cifar_alexnet(x, num_classes, dropout, init):
+    return _alexnet_small(x, num_classes, dropout, init, (64, 128, 192, 192, 128), (512, 256))
 
 
 def _alexnet64(x, num_classes, dropout, init):
-    def pool(name):
-        return layers.MaxPooling2D(3, 2, padding="same", name=name)
-
-    x = _conv(96, 5, "conv1", init, strides=2)(x)
-    x = pool("pool1")(LocalResponseNorm(name="lrn1")(x))
-    x = _conv(256, 5, "conv2", init)(x)
-    x = pool("pool2")(LocalResponseNorm(name="lrn2")(x))
-    x = _conv(384, 3, "conv3", init)(x)
-    x = _conv(384, 3, "conv4", init)(x)
-    x = _conv(256, 3, "conv5", init)(x)
-    x = pool("pool5")(x)
-    return _small_image_head(x, (2048, 2048), num_classes, dropout, init)
+    return _alexnet_small(x, num_classes, dropout, init, (96, 256, 384, 384, 256), (2048, 2048),
+                          conv1_stride=2)
 
 
 def _small_image_head(x, units, num_classes, dropout, init):
