@@ -16,7 +16,7 @@ import numpy as np
 from tqdm import tqdm
 
 from alexnet.data.checks import check_file
-from alexnet.data.common import IMAGE_EXTENSIONS, LAYOUT, DataError
+from alexnet.data.common import IMAGE_EXTENSIONS, LAYOUT, DataError, log_skipped
 from alexnet.records import dataset_fingerprint
 
 # Folder names tried, in order, for a split that is not there under its own name.
@@ -119,6 +119,15 @@ def scan(paths: list[str], desc: str = "checking images"
     sizes = np.fromiter((size for size, _ in results), np.int64, len(results))
     ok = np.fromiter((why is None for _, why in results), bool, len(results))
     return ok, sizes, [(i, why) for i, (_, why) in enumerate(results) if why is not None]
+
+
+def checked_backend(root: str | Path, paths: list[str], labels: np.ndarray, where: str
+                    ) -> tuple["FolderBackend", list[tuple[str, str]]]:
+    """A FolderBackend over the files of `paths` that decode, and (file, reason) of those left out (logged)."""
+    ok, sizes, bad = scan(paths, desc=f"checking {where}")
+    skipped = [(str(Path(paths[i]).relative_to(root)), why) for i, why in bad]
+    log_skipped(where, skipped)
+    return FolderBackend(Path(root), np.asarray(paths)[ok], np.asarray(labels)[ok], sizes[ok]), skipped
 
 
 class FolderBackend:

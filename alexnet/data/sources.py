@@ -28,7 +28,7 @@ from typing import Any, Sequence
 import numpy as np
 
 from alexnet.data import folders, tfds_source
-from alexnet.data.common import MAX_NAMES_SHOWN, DataError, default_data_dir, log, log_skipped
+from alexnet.data.common import MAX_NAMES_SHOWN, DataError, default_data_dir, log
 from alexnet.data.tfrecord import RecordBackend
 
 # Local folder names tried for each downloadable dataset, in order.
@@ -197,10 +197,7 @@ def folder_source(name: str, root: str | Path, split: str) -> Source:
     root = Path(root)
     split_dir = folders.resolve_split(root, split)
     paths, labels, classes = folders.list_files(root, split_dir, folders.dataset_classes(root))
-    ok, sizes, bad = folders.scan(paths, desc=f"checking {name}/{split}")
-    skipped = [(str(Path(paths[i]).relative_to(root)), why) for i, why in bad]
-    log_skipped(f"{name}/{split}", skipped)
-    backend = folders.FolderBackend(root, np.asarray(paths)[ok], labels[ok], sizes[ok])
+    backend, skipped = folders.checked_backend(root, paths, labels, f"{name}/{split}")
     return _make(name, split, root, classes, backend, skipped)
 
 
@@ -233,8 +230,9 @@ def get_source(name: str, split: str, data_dir: str | Path | None = None,
         from alexnet.data import tiny_imagenet
 
         root = tiny_imagenet.find_root(data_dir)
-        backend, class_names, skipped = tiny_imagenet.backend_parts(root, split)
-        source = _make(name, split, root, class_names, backend, skipped)
+        paths, labels = tiny_imagenet.list_split(root, split)
+        backend, skipped = folders.checked_backend(root, paths, labels, f"{name}/{split}")
+        source = _make(name, split, root, tiny_imagenet.class_names(root), backend, skipped)
     elif name == "imagenet2012":
         # Imported here so that `python -m alexnet.data.imagenet` runs a fresh module.
         from alexnet.data import imagenet

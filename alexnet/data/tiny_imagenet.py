@@ -24,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from alexnet.data import folders
-from alexnet.data.common import IMAGE_EXTENSIONS, DataError, log_skipped
+from alexnet.data.common import IMAGE_EXTENSIONS, DataError
 
 FOLDER = "tiny-imagenet-200"
 WNIDS_FILE = Path(__file__).with_name("tiny_imagenet_wnids.txt")
@@ -107,20 +106,8 @@ def list_split(root: str | Path, split: str, wnids: list[str] | None = None) -> 
 
 
 def find_root(data_dir: str | Path) -> Path:
-    """`<data_dir>/tiny-imagenet-200`, checked for its wnids.txt and words.txt."""
+    """`<data_dir>/tiny-imagenet-200`; a missing folder is a one-line DataError."""
     root = Path(data_dir) / FOLDER
     if not root.is_dir():
         raise _missing(root, "tiny-imagenet-200/ folder (train/, val/, words.txt)")
     return root
-
-
-def backend_parts(root: Path, split: str, name: str = "tiny_imagenet"):
-    """(FolderBackend, class names, skipped files) of one split; files that cannot be decoded are left out."""
-    wnids = official_wnids()
-    paths, labels = list_split(root, split, wnids)
-    names = class_names(root, wnids)
-    ok, sizes, bad = folders.scan(paths, desc=f"checking {name}/{split}")
-    skipped = [(str(Path(paths[i]).relative_to(root)), why) for i, why in bad]
-    log_skipped(f"{name}/{split}", skipped)
-    backend = folders.FolderBackend(root, np.asarray(paths)[ok], labels[ok], sizes[ok])
-    return backend, names, skipped
