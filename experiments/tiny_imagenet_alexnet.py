@@ -41,7 +41,7 @@ def get_config() -> dict:
         lr=0.02,
         lr_schedule="cosine",
         warmup_epochs=1.0,
-        epochs=16,
+        epochs=14,
         val_every_epochs=1,
         precision="mixed_bfloat16",
         checkpoint_every_steps=0,

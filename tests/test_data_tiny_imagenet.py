@@ -85,3 +85,28 @@ def test_missing_class_folder_and_annotations_are_named(tiny_root):
         data.get_source("tiny_imagenet", "train", data_dir=tiny_root.parent)
     with pytest.raises(data.DataError, match="test/ is unlabelled"):
         data.get_source("tiny_imagenet", "test", data_dir=tiny_root.parent)
+
+
+def test_class_subsets_are_nested_fixed_and_keep_their_labels():
+    ten, fifty = tiny_imagenet.class_subset(10), tiny_imagenet.class_subset(50)
+    assert len(set(ten)) == 10 and len(set(fifty)) == 50 and set(ten) <= set(fifty) <= set(WNIDS)
+    assert fifty[:10] == ten                                   # class i keeps label i in every subset
+    assert tiny_imagenet.class_subset(10) == ten               # the same classes in every run
+    assert ten != WNIDS[:10]                                   # drawn, not the official file's order
+    with pytest.raises(data.DataError, match=r"1\.\.200 classes, not 201$"):
+        tiny_imagenet.class_subset(201)
+    with pytest.raises(data.DataError, match=r"expected 'tiny_imagenet' or 'tiny_imagenet:N'"):
+        data.get_source("tiny_imagenet:ten", "train")
+
+
+def test_class_subset_source_holds_all_images_of_its_classes_and_their_val_images(tiny_root, monkeypatch):
+    # The fixture's 3 classes stand in for the 200; the subset of 2 is their fixed permutation's first two.
+    monkeypatch.setattr(tiny_imagenet, "class_subset", lambda n: [CLASSES[2], CLASSES[0]][:n])
+    train = data.get_source("tiny_imagenet:2", "train", data_dir=tiny_root.parent)
+    val = data.get_source("tiny_imagenet:2", "val", data_dir=tiny_root.parent)
+    assert train.class_names == ["name2", "name0"] and val.class_names == train.class_names
+    assert train.labels.tolist() == [0, 0, 1, 1] and val.labels.tolist() == [0, 1]
+    assert all(f.startswith(f"train/{CLASSES[2]}/") for f in train.files[:2])
+    assert val.files == ["val/images/val_2.JPEG", "val/images/val_0.JPEG"]
+    # Disjoint from training: no val image is a training image of the subset.
+    assert not set(val.files) & set(train.files)

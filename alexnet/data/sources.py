@@ -9,7 +9,8 @@ Names:
                            (see tfds_source): only when asked for, because
                            offline a download fails after minutes of retries.
   'tiny_imagenet'          Tiny ImageNet-200 in its official layout under
-                           DATA_DIR/tiny-imagenet-200 (see tiny_imagenet).
+                           DATA_DIR/tiny-imagenet-200 (see tiny_imagenet);
+  'tiny_imagenet:N'        its nested subset of N classes (all their images).
   'imagenet2012'           ILSVRC-2012 prepared from the original archives
                            (see imagenet).
   'folder:/abs/path'       any class-folder tree `<path>/<split>/<class>/*.jpg`.
@@ -207,7 +208,8 @@ def get_source(name: str, split: str, data_dir: str | Path | None = None,
 
     Args:
       name: 'imagenette', 'cifar10', 'tfds:imagenette', 'tfds:cifar10',
-        'tiny_imagenet', 'imagenet2012' or 'folder:/abs/path'.
+        'tiny_imagenet', 'tiny_imagenet:N' (N of its classes), 'imagenet2012'
+        or 'folder:/abs/path'.
       split: 'train', 'val' or 'test'. CIFAR-10 has no validation split: its
         'val' is the 10,000-image test split. A folder tree without a 'val'
         folder uses 'validation' or else 'test' likewise.
@@ -226,13 +228,14 @@ def get_source(name: str, split: str, data_dir: str | Path | None = None,
         source = _local(name, split, data_dir)
     elif name.startswith("tfds:") and name.removeprefix("tfds:") in tfds_source.TFDS_NAMES:
         source = _tfds(name.removeprefix("tfds:"), split)
-    elif name == "tiny_imagenet":
+    elif name == "tiny_imagenet" or name.startswith("tiny_imagenet:"):
         from alexnet.data import tiny_imagenet
 
+        wnids = tiny_imagenet.parse_name(name)
         root = tiny_imagenet.find_root(data_dir)
-        paths, labels = tiny_imagenet.list_split(root, split)
+        paths, labels = tiny_imagenet.list_split(root, split, wnids)
         backend, skipped = folders.checked_backend(root, paths, labels, f"{name}/{split}")
-        source = _make(name, split, root, tiny_imagenet.class_names(root), backend, skipped)
+        source = _make(name, split, root, tiny_imagenet.class_names(root, wnids), backend, skipped)
     elif name == "imagenet2012":
         # Imported here so that `python -m alexnet.data.imagenet` runs a fresh module.
         from alexnet.data import imagenet
@@ -242,7 +245,7 @@ def get_source(name: str, split: str, data_dir: str | Path | None = None,
         source = _make(name, split, folder, index["class_names"], RecordBackend(folder, index), skipped)
     else:
         raise DataError(f"unknown dataset {name!r}; known: imagenette, cifar10, tfds:imagenette, tfds:cifar10, "
-                        f"tiny_imagenet, imagenet2012, folder:/abs/path")
+                        f"tiny_imagenet, tiny_imagenet:N, imagenet2012, folder:/abs/path")
     if indices is None and shard is None:
         return source
     return source.select(indices, shard)

@@ -16,6 +16,12 @@ DATA_DIR. The classes are the official 200 wnids committed beside this module
 copies that add class folders (one public copy adds n02480855 and n10148035)
 are read with those folders ignored, so every copy counts 100,000 training and
 10,000 validation images. Labels index that committed list, in its order.
+
+Class subsets ('tiny_imagenet:N', the classes axis of results/tiny_imagenet):
+the first N wnids of one fixed permutation of the 200 (`class_subset`), so the
+subsets are nested (the 10 classes are among the 50) and a class keeps its
+label in every subset that holds it; each keeps all 500 training and 50
+validation images of its classes.
 """
 
 from __future__ import annotations
@@ -31,11 +37,43 @@ WNIDS_FILE = Path(__file__).with_name("tiny_imagenet_wnids.txt")
 WHERE_TO_GET = ("download http://cs231n.stanford.edu/tiny-imagenet-200.zip and unpack it there, "
                 "or set DATA_DIR to the folder holding tiny-imagenet-200/")
 SPLITS = ("train", "val")
+# The permutation that draws the class subsets; fixed, so every run of the
+# classes axis uses the same classes.
+CLASS_SUBSET_SEED = 2012
 
 
 def official_wnids() -> list[str]:
     """The official 200 class wnids, in the order of the official wnids.txt."""
     return WNIDS_FILE.read_text().split()
+
+
+def class_subset(n: int, seed: int = CLASS_SUBSET_SEED) -> list[str]:
+    """The first `n` wnids of a fixed permutation of the official 200 (nested in `n`).
+
+    Raises:
+      DataError: `n` outside 1..200.
+    """
+    wnids = official_wnids()
+    if not 1 <= n <= len(wnids):
+        raise DataError(f"tiny_imagenet: a class subset holds 1..{len(wnids)} classes, not {n}")
+    order = np.random.default_rng(seed).permutation(len(wnids))
+    return [wnids[i] for i in order[:n]]
+
+
+def parse_name(name: str) -> list[str] | None:
+    """The classes of a dataset name: None for 'tiny_imagenet' (all 200, official
+    order), `class_subset(N)` for 'tiny_imagenet:N'.
+
+    Raises:
+      DataError: anything else after the colon.
+    """
+    if name == "tiny_imagenet":
+        return None
+    count = name.removeprefix("tiny_imagenet:")
+    if not count.isdigit():
+        raise DataError(f"dataset {name!r}: expected 'tiny_imagenet' or 'tiny_imagenet:N' "
+                        f"with N classes in 1..200")
+    return class_subset(int(count))
 
 
 def _missing(path: Path, what: str) -> DataError:
