@@ -64,8 +64,10 @@ class ClassifierSettings:
     refit: bool = True
     seed: int = 0
     n_jobs: int = 1
-    solver: str = "sgd"          # sgd | liblinear | auto
+    solver: str = "sgd"          # sgd | liblinear | auto | batched
     exact_max_gb: float = 4.0    # auto: liblinear when the vectors take at most this
+    batch_size: int = 1000       # images per SGD step (sgd: per partial_fit call)
+    refit_with_holdout: bool = True   # the final model also learns from the held-out images
 
     @classmethod
     def from_config(cls, config: dict, n_jobs: int) -> "ClassifierSettings":
@@ -73,7 +75,15 @@ class ClassifierSettings:
                    holdout_fraction=float(config["holdout_fraction"]),
                    select_fraction=float(config["svm_select_fraction"]), average=bool(config["svm_average"]),
                    refit=bool(config["svm_refit"]), seed=int(config["seed"]), n_jobs=n_jobs,
-                   solver=str(config["svm_solver"]), exact_max_gb=float(config["svm_exact_max_gb"]))
+                   solver=str(config["svm_solver"]), exact_max_gb=float(config["svm_exact_max_gb"]),
+                   batch_size=int(config["cache_shard_size"]),
+                   refit_with_holdout=bool(config.get("svm_refit_with_holdout", True)))
+
+    def solver_for(self, n_images: int, dim: int) -> str:
+        """The solver that trains `n_images` vectors of `dim`: liblinear, sgd or batched."""
+        if self.solver == "batched":
+            return "batched"
+        return "liblinear" if self.exact(n_images, dim) else "sgd"
 
     def exact(self, n_images: int, dim: int) -> bool:
         """Whether `n_images` vectors of `dim` are solved exactly (liblinear) rather than by SGD."""
@@ -159,13 +169,21 @@ def train(cache, indices: np.ndarray, n_classes: int, alphas: Sequence[float],
     Returns:
       The fitted SGDClassifier per alpha.
     """
-    if settings.exact(len(indices), cache.fv_dim):
+    solver = settings.solver_for(len(indices), cache.fv_dim)
+    if solver == "liblinear":
         return train_exact(cache, indices, alphas, settings)
+    if solver == "batched":
+        from baselines import batched_svm
+
+        rng = np.random.default_rng(settings.seed)
+        return batched_svm.train(lambda epoch: cache.iter_batches(indices, settings.batch_size, rng),
+                                 cache.fv_dim, n_classes, alphas, settings.epochs, settings.batch_size,
+                                 settings.average)
     models = [_new_model(a, settings) for a in alphas]
     classes = np.arange(n_classes)
     rng = np.random.default_rng(settings.seed)
     for epoch in range(settings.epochs):
-        for x, y in cache.iter_batches(indices, cache.shard_size, rng):
+        for x, y in cache.iter_batches(indices, settings.batch_size, rng):
             for model in models:
                 model.partial_fit(x, y, classes=classes)
         log.info("SVM epoch %d/%d done", epoch + 1, settings.epochs)
@@ -193,7 +211,9 @@ def decision_scores(models: list, cache, indices: np.ndarray | None) -> tuple[li
 
 def select_and_train(cache, train_indices: np.ndarray, n_classes: int, settings: ClassifierSettings,
                      holdout_indices: np.ndarray) -> tuple[object, list[dict]]:
-    """Chooses C on the held-out images, then trains the final model.
+    """Chooses C on the held-out images, then trains the final model (on all of
+    `train_indices`, or without the held-out images when not
+    `settings.refit_with_holdout`, as the CNN trains).
 
     Args:
       cache: the training split's SplitCache.
@@ -234,8 +254,9 @@ def select_and_train(cache, train_indices: np.ndarray, n_classes: int, settings:
                         "consider extending the grid", best, list(settings.alphas))
         if not settings.refit:
             return models[settings.alphas.index(best)], _mark(selection, best, best)
-    final_alpha = best * n_search / len(train_indices)  # the same C = 1 / (alpha n) on all images
-    final = train(cache, train_indices, n_classes, [final_alpha], settings)[0]
+    final_indices = train_indices if settings.refit_with_holdout else np.setdiff1d(train_indices, holdout_indices)
+    final_alpha = best * n_search / len(final_indices)  # the same C = 1 / (alpha n) on the final images
+    final = train(cache, final_indices, n_classes, [final_alpha], settings)[0]
     return final, _mark(selection, best, final_alpha)
 
 

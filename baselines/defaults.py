@@ -11,7 +11,7 @@ from alexnet.config import POSITIVE, fraction, one_of
 
 # Choices, defined here for the modules that read them.
 CACHE_DTYPES = ("float16", "int8")
-SVM_SOLVERS = ("auto", "sgd", "liblinear")
+SVM_SOLVERS = ("auto", "sgd", "liblinear", "batched")
 
 
 def fv_base_config() -> dict:
@@ -40,7 +40,8 @@ def fv_base_config() -> dict:
         "power_normalise": True,       # signed square root before L2 ("improved" FV)
         # ---- classifier (baselines/classifier.py) ------------------------------------
         "svm_alphas": [1e-5, 3e-5, 1e-4, 3e-4],   # L2 penalties tried; alpha = 1 / (C · n)
-        "svm_solver": "auto",          # auto: exact (liblinear) when it fits svm_exact_max_gb, else SGD
+        "svm_solver": "auto",          # auto: exact (liblinear) when it fits svm_exact_max_gb, else SGD;
+                                       # batched: all classes and penalties per matrix product (many classes)
         "svm_exact_max_gb": 4.0,       # memory for liblinear's copy: 16 bytes per dimension and image
         "svm_epochs": 10,              # SGD passes over the training vectors
         "svm_average": False,          # averaged SGD (Polyak) instead of the last iterate
@@ -65,6 +66,9 @@ def fv_optional_config() -> dict:
         # A side study's name (experiments/baseline_ablation.py). The per-scale summary
         # tables skip its runs, so a variant never replaces the scale's baseline there.
         "study": None,
+        # False: the final SVM learns only from the images the CNN trains on (the
+        # held-out tenth chooses C and is then left out, as the CNN leaves it out).
+        "svm_refit_with_holdout": True,
     }
 
 

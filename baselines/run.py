@@ -154,14 +154,16 @@ def _run_in(run_dir: Path, config: dict, train, val, start: float) -> None:
     np.savez(run_dir / "train_subset.npz", indices=idx, holdout=held)
     settings = classifier.ClassifierSettings.from_config(config, n_workers(config))
     t0 = time.time()
-    with threadpool_limits(1):  # SGD parallelises over classes; spinning BLAS threads only contend
+    solver = settings.solver_for(len(idx), cache["train"].fv_dim)  # of the final model
+    # SGD and liblinear parallelise over classes, where spinning BLAS threads only contend;
+    # the batched solver is matrix products, for which BLAS uses every core.
+    with threadpool_limits(None if solver == "batched" else 1):
         model, selection = classifier.select_and_train(cache["train"], idx, len(train.class_names), settings,
                                                        held)
     svm_s = time.time() - t0
     for row in selection:
         note(f"alpha {row['alpha']:.1e}: held-out top-1 {row.get('holdout_top1_err_pct', float('nan')):.2f}%"
              + (" (chosen)" if row["chosen"] else ""))
-    solver = "liblinear" if settings.exact(len(idx), cache["train"].fv_dim) else "sgd"  # of the final model
     errs = _write_record(run_dir, config, cache, model, idx, held, selection, svm_s, start, val, solver)
     run_folder.mark_done(run_dir)
     note(f"val top-1 {errs['val_top1_err_pct']:.2f}%  top-5 {errs['val_top5_err_pct']:.2f}%  "
@@ -200,6 +202,7 @@ def _write_record(run_dir: Path, config: dict, cache: dict, model, idx: np.ndarr
         "extract_images_per_s": images_per_s, "workers": n_workers(config),
         "train_subset": {"fraction": float(config["train_fraction"]), "seed": int(config["subset_seed"]),
                          "n_images": int(len(idx)), "n_holdout": int(len(held)),
+                         "final_fit_includes_holdout": bool(config.get("svm_refit_with_holdout", True)),
                          "sha256": hashlib.sha256(idx.tobytes()).hexdigest()[:16]},
         "svm_solver": solver,
         "svm_selection": selection, "cache_key": cache["key"], "hardware": records.hardware()})
