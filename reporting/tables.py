@@ -41,6 +41,7 @@ MODEL_NAMES = {
     "cifar_convnet": "CIFAR ConvNet (cuda-convnet layout)",
     "cifar_alexnet": "Small-image AlexNet (CIFAR)",
     "cifar_alexnet_ensemble": "Small-image AlexNet, ensemble (CIFAR)",
+    "alexnet64": "AlexNet at 64 px (conv1 5x5 stride 2)",
 }
 # The baseline's `model` names: (table name, short label). The 2012 entries' form
 # (colour statistics beside SIFT, on Imagenette also a spatial pyramid) is the

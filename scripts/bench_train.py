@@ -1,6 +1,6 @@
 """Training speed: is the input pipeline or the network the bottleneck?
 
-    python -m scripts.bench_train [--arch alexnet2012,cifar_alexnet] [--steps 8] [--batch-size 128]
+    python -m scripts.bench_train [--arch alexnet2012,cifar_alexnet,alexnet64] [--steps 8] [--batch-size 128]
         [--precisions float32,mixed_bfloat16] [--inputs synthetic,real] [--jit]
 
 For each precision, times the trainer's own training step (trainer.Trainer, the
@@ -12,7 +12,9 @@ code `alexnet.train` runs) on
     then crop, flip and colour noise per batch) feeding the step as in training;
   * the real pipeline alone, no training, to show what it can deliver.
 If real input reaches ~90% or more of the synthetic speed, the step is compute
-bound; otherwise the input pipeline holds training back.
+bound; otherwise the input pipeline holds training back. A dataset that is not
+under DATA_DIR (Tiny ImageNet is not in shared/) gives one row saying so in
+place of its real-input rows.
 """
 
 from __future__ import annotations
@@ -30,7 +32,9 @@ from alexnet.records import REPO_ROOT, hardware, hardware_summary
 
 # The experiment whose settings (image size, dataset, batch) each network is benchmarked with.
 CONFIGS = {"alexnet2012": "imagenette_alexnet.py", "alexnet2014": "imagenette_alexnet.py",
-           "cifar_convnet": "cifar10_convnet.py", "cifar_alexnet": "cifar10_convnet.py"}
+           "cifar_convnet": "cifar10_convnet.py", "cifar_alexnet": "cifar10_convnet.py",
+           "alexnet64": "tiny_imagenet_alexnet.py"}
+DEFAULT_ARCHS = ("alexnet2012", "cifar_alexnet", "alexnet64")
 
 
 def _time_steps(trainer: Trainer, dataset: tf.data.Dataset, steps: int, warmup: int) -> float:
@@ -55,13 +59,13 @@ def _time_pipeline(dataset: tf.data.Dataset, steps: int, warmup: int) -> float:
     return (time.perf_counter() - start) / steps
 
 
-def bench(archs=("alexnet2012", "cifar_alexnet"), precisions=("float32", "mixed_bfloat16"),
+def bench(archs=DEFAULT_ARCHS, precisions=("float32", "mixed_bfloat16"),
           input_kinds=("synthetic", "real"), batch_size: int = 128, steps: int = 8,
           warmup: int = 3, jit_compile: bool = False, data_dir: str | None = None) -> list[dict]:
     """Measures training images/s; returns one row per (arch, precision, input).
 
-    The default networks are those of the two CPU recipes (Imagenette and
-    CIFAR-10); a training run's metrics.csv images/s should come within ~10%
+    The default networks are those of the three CPU recipes (Imagenette,
+    CIFAR-10 and Tiny ImageNet); a training run's metrics.csv images/s should come within ~10%
     of its synthetic row on an idle machine.
 
     Args:
@@ -91,7 +95,13 @@ def bench(archs=("alexnet2012", "cifar_alexnet"), precisions=("float32", "mixed_
                 labels = tf.random.uniform([trainer.per_replica_batch], 0, config["num_classes"], tf.int32)
                 dataset = tf.data.Dataset.from_tensors((images, labels)).repeat()
             else:
-                sources = inputs.make_sources(config)
+                from alexnet.data import DataError
+                try:
+                    sources = inputs.make_sources(config)
+                except DataError as err:
+                    rows.append({**_row(arch, precision, f"{config['dataset']} (not found)", batch_size, None, None),
+                                 "vs_synthetic": str(err).split(";")[0]})
+                    continue
                 source, stats = sources.train, inputs.colour_stats(config, sources.labelled)
                 dataset = inputs.train_dataset(config, source, trainer.per_replica_batch, 0, stats).repeat()
                 seconds = _time_pipeline(dataset, steps, warmup)
@@ -105,10 +115,12 @@ def bench(archs=("alexnet2012", "cifar_alexnet"), precisions=("float32", "mixed_
 
 
 def _row(arch, precision, kind, batch, seconds, synthetic_rate) -> dict:
-    rate = batch / seconds
+    """One table row; `seconds` None for a measurement that could not run."""
+    rate = None if seconds is None else batch / seconds
     return {"arch": arch, "precision": precision, "input": kind, "batch": batch,
-            "images_per_s": round(rate, 1), "ms_per_step": round(1000 * seconds, 1),
-            "vs_synthetic": None if synthetic_rate is None else f"{100 * rate / synthetic_rate:.0f}%"}
+            "images_per_s": None if rate is None else round(rate, 1),
+            "ms_per_step": None if seconds is None else round(1000 * seconds, 1),
+            "vs_synthetic": None if synthetic_rate is None or rate is None else f"{100 * rate / synthetic_rate:.0f}%"}
 
 
 def format_table(rows: list[dict]) -> str:
@@ -121,7 +133,7 @@ def format_table(rows: list[dict]) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m scripts.bench_train", description=__doc__.split("\n")[0])
-    parser.add_argument("--arch", default="alexnet2012,cifar_alexnet", help="comma-separated networks")
+    parser.add_argument("--arch", default=",".join(DEFAULT_ARCHS), help="comma-separated networks")
     parser.add_argument("--precisions", default="float32,mixed_bfloat16")
     parser.add_argument("--inputs", default="synthetic,real", help="synthetic and/or real (the experiment's data)")
     parser.add_argument("--batch-size", type=int, default=128)

@@ -1,0 +1,192 @@
+"""The classes axis of Tiny ImageNet: both models' errors and the CNN's lead per number of classes.
+
+    python -m reporting.classes [--runs-dir runs] [--results-dir results] [--run-ids ID ...]
+
+Writes, from run records only (experiments/tiny_imagenet_classes.py says
+what the runs are):
+
+    results/tiny_imagenet/classes.csv           one row per (classes, model): top-1/top-5 (centre)
+    results/tiny_imagenet/classes.md            the same, with the CNN's lead per number of classes
+    results/tiny_imagenet/figures/classes.png   the lead against the number of classes
+    results/tiny_imagenet_classes/records/      the subset runs' records (the 200-class
+                                                runs' are in results/tiny_imagenet/records)
+
+Without --run-ids it cites the committed subset records and the 200-class
+pair that results/tiny_imagenet/summary.csv cites. The lead is the Fisher
+vectors' error minus the CNN's (positive: the CNN is better), in points;
+both are centre-crop numbers, so the crop is the same on both sides.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+import pandas as pd
+from matplotlib.figure import Figure
+
+from alexnet import records
+from reporting.figures import save
+from reporting.plots import KIND_COLOURS
+from reporting.runs import Record, RecordError, discover, resolve_dirs, run_main
+from reporting.tables import copy_records, fmt_pct, markdown_table, short_name, summary_row
+
+SCALE = "tiny_imagenet"
+RECORDS_FOLDER = "tiny_imagenet_classes"
+COLUMNS = ("classes", "kind", "model", "name", "n_train_images", "n_val_images", "top1_err_pct", "top5_err_pct",
+           "run_id")
+
+
+def n_classes(record: Record) -> int:
+    """The number of classes of a Tiny ImageNet run, from its dataset name ('tiny_imagenet:50' -> 50)."""
+    dataset = str(record.config.get("dataset", ""))
+    if dataset == SCALE:
+        return 200
+    if dataset.startswith(SCALE + ":") and dataset.partition(":")[2].isdigit():
+        return int(dataset.partition(":")[2])
+    raise RecordError(f"run {record.run_id} is not a Tiny ImageNet run (dataset {dataset!r})")
+
+
+def _n_trained(record: Record) -> int | None:
+    """Images the model learned from: the CNN's fit part, the SVM's final fit."""
+    result = record.eval()
+    subset = result.get("train_subset") or {}
+    if record.kind == "handcrafted" and subset:
+        n = subset.get("n_images", 0)
+        return n if subset.get("final_fit_includes_holdout", True) else n - subset.get("n_holdout", 0)
+    return (record.provenance().get("dataset") or {}).get("trained_on")
+
+
+def class_frame(cited: list[Record]) -> pd.DataFrame:
+    """One row per cited run, sorted by classes then kind (CNN first)."""
+    rows = []
+    for record in cited:
+        row = summary_row(record)
+        rows.append({"classes": n_classes(record), "kind": record.kind, "model": record.model,
+                     "name": short_name(record.model, record.kind), "n_train_images": _n_trained(record),
+                     "n_val_images": row["n_images"], "top1_err_pct": row["top1_err_pct_centre"],
+                     "top5_err_pct": row["top5_err_pct_centre"], "run_id": record.run_id})
+    frame = pd.DataFrame(rows, columns=list(COLUMNS))
+    duplicated = frame[frame.duplicated(["classes", "kind"], keep=False)]
+    if len(duplicated):
+        raise RecordError(f"two runs of one model at one number of classes: {', '.join(duplicated['run_id'])}")
+    for col in ("n_train_images", "n_val_images"):
+        frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
+    return frame.sort_values(["classes", "kind"], key=lambda s: s.map({"cnn": 0, "handcrafted": 1})
+                             if s.name == "kind" else s).reset_index(drop=True)
+
+
+def leads(frame: pd.DataFrame) -> pd.DataFrame:
+    """Per number of classes with both models: errors, lead (FV minus CNN, points), CNN/FV top-5 ratio."""
+    wide = frame.pivot(index="classes", columns="kind", values=["top1_err_pct", "top5_err_pct"]).dropna()
+    out = pd.DataFrame(index=wide.index)
+    for k in ("top1", "top5"):
+        out[f"cnn_{k}"] = wide[(f"{k}_err_pct", "cnn")]
+        out[f"fv_{k}"] = wide[(f"{k}_err_pct", "handcrafted")]
+        out[f"lead_{k}"] = out[f"fv_{k}"] - out[f"cnn_{k}"]
+    out["top5_ratio"] = out["cnn_top5"] / out["fv_top5"]
+    return out.reset_index()
+
+
+def classes_markdown(frame: pd.DataFrame, lead: pd.DataFrame) -> str:
+    table = pd.DataFrame({
+        "Classes": frame["classes"], "Model": frame["name"],
+        "Trained on": frame["n_train_images"].map(lambda v: "—" if pd.isna(v) else f"{int(v):,}"),
+        "Val images": frame["n_val_images"].map(lambda v: "—" if pd.isna(v) else f"{int(v):,}"),
+        "Top-1": frame["top1_err_pct"].map(lambda v: fmt_pct(v, 1)),
+        "Top-5": frame["top5_err_pct"].map(lambda v: fmt_pct(v, 1)),
+        "Run": "`" + frame["run_id"] + "`"})
+    gap = pd.DataFrame({
+        "Classes": lead["classes"],
+        "CNN lead, top-1 (points)": lead["lead_top1"].map(lambda v: f"{v:+.1f}"),
+        "CNN lead, top-5 (points)": lead["lead_top5"].map(lambda v: f"{v:+.1f}"),
+        "CNN / FV top-5": lead["top5_ratio"].map(lambda v: f"{v:.2f}")})
+    return "\n".join([
+        "# Tiny ImageNet: the CNN's lead as the number of classes grows\n",
+        "Generated by `python -m reporting.classes` from run records; do not edit by hand. Nested class "
+        "subsets at 500 training images per class (experiments/tiny_imagenet_classes.py); error rates in "
+        "percent on the val images of the subset's classes, centre crop for both models, one run each "
+        "(no seed spread: differences of a point or two are within what a second seed could move).\n",
+        markdown_table(table, right=("Classes", "Trained on", "Val images", "Top-1", "Top-5")),
+        "## The lead\n",
+        "Fisher vectors' error minus the CNN's: positive where the CNN is better. The paper's CNN/FV top-5 "
+        "ratio on ILSVRC-2012 was 18.2/26.2 = 0.69 for one CNN (results/published.csv).\n",
+        markdown_table(gap, right=tuple(gap.columns))])
+
+
+def classes_figure(frame: pd.DataFrame, lead: pd.DataFrame) -> Figure:
+    """Left: both models' top-1 and top-5 error; right: the CNN's lead, against the number of classes."""
+    fig = Figure(figsize=(10, 4), layout="constrained")
+    errors, gap = fig.subplots(1, 2)
+    for kind, group in frame.groupby("kind"):
+        colour = KIND_COLOURS.get(kind, "grey")
+        name = group["name"].iloc[0]
+        errors.plot(group["classes"], group["top1_err_pct"], "o-", color=colour, label=f"{name} top-1")
+        errors.plot(group["classes"], group["top5_err_pct"], "s--", color=colour, label=f"{name} top-5")
+    gap.axhline(0.0, color="grey", linewidth=0.8)
+    gap.plot(lead["classes"], lead["lead_top1"], "o-", color="black", label="top-1")
+    gap.plot(lead["classes"], lead["lead_top5"], "s--", color="black", label="top-5")
+    for ax, title, label in ((errors, "Error on the val images of the subset's classes", "error (%)"),
+                             (gap, "CNN's lead (FV error minus CNN error)", "points")):
+        ax.set_xscale("log")
+        ticks = sorted(frame["classes"].unique())
+        ax.set_xticks(ticks, [str(t) for t in ticks])
+        ax.minorticks_off()
+        ax.set_xlabel("classes (500 training images each)")
+        ax.set_ylabel(label)
+        ax.set_title(title, fontsize=10)
+        ax.legend(fontsize=8)
+    return fig
+
+
+def default_run_ids(results_dir: Path) -> list[str]:
+    """The committed subset records and the 200-class pair results/tiny_imagenet/summary.csv cites."""
+    ids = sorted(p.name for p in (Path(results_dir) / RECORDS_FOLDER / "records").glob("*")
+                 if (p / "config.json").is_file())
+    summary = Path(results_dir) / SCALE / "summary.csv"
+    if summary.is_file():
+        ids += pd.read_csv(summary)["run_id"].tolist()
+    return ids
+
+
+def generate(runs_dir: Path, results_dir: Path, run_ids=()) -> list[Path]:
+    """Writes the classes table, figure and subset records; returns the files written.
+
+    Raises:
+      RecordError: nothing to cite, a cited run missing, unfinished or not of Tiny ImageNet.
+    """
+    ids = [Path(i).name for i in run_ids] or default_run_ids(results_dir)
+    if not ids:
+        raise RecordError("no classes-axis runs to cite; run `make reproduce-tiny-imagenet-classes` first")
+    found = discover(runs_dir, results_dir)
+    missing = [i for i in ids if i not in found]
+    if missing:
+        raise RecordError(f"run(s) {', '.join(missing)} neither finished in {runs_dir} nor copied under "
+                          f"{results_dir}/*/records")
+    cited = [found[i] for i in ids]
+    frame = class_frame(cited)            # first, so a broken record changes nothing on disk
+    lead = leads(frame)
+    out = Path(results_dir) / SCALE
+    copy_records([r for r in cited if n_classes(r) < 200], Path(results_dir) / RECORDS_FOLDER / "records",
+                 confusion=False)
+    csv_path, md_path = out / "classes.csv", out / "classes.md"
+    records.write_text_atomic(csv_path, frame.to_csv(index=False))
+    records.write_text_atomic(md_path, classes_markdown(frame, lead))
+    return [csv_path, md_path, *save(classes_figure(frame, lead), out / "figures", "classes")]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m reporting.classes", description=__doc__.split("\n")[0])
+    parser.add_argument("--runs-dir", type=Path, default=None, help="default: $RUNS_DIR, else runs/")
+    parser.add_argument("--results-dir", type=Path, default=None, help="default: $RESULTS_DIR, else results/")
+    parser.add_argument("--run-ids", nargs="+", default=(), metavar="RUN_ID", help="cite exactly these runs")
+
+    def body(args, notes):
+        runs_dir, results_dir = resolve_dirs(args)
+        return generate(runs_dir, results_dir, args.run_ids)
+
+    return run_main(body, parser, argv)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
