@@ -64,10 +64,11 @@ class ClassifierSettings:
     refit: bool = True
     seed: int = 0
     n_jobs: int = 1
-    solver: str = "sgd"          # sgd | liblinear | auto | batched
+    solver: str = "sgd"          # sgd | liblinear | auto | batched (exact, streamed: batched_svm)
     exact_max_gb: float = 4.0    # auto: liblinear when the vectors take at most this
     batch_size: int = 1000       # images per SGD step (sgd: per partial_fit call)
     refit_with_holdout: bool = True   # the final model also learns from the held-out images
+    tol: float = 0.1             # batched: stop at this largest projected gradient (liblinear's default)
 
     @classmethod
     def from_config(cls, config: dict, n_jobs: int) -> "ClassifierSettings":
@@ -77,7 +78,8 @@ class ClassifierSettings:
                    refit=bool(config["svm_refit"]), seed=int(config["seed"]), n_jobs=n_jobs,
                    solver=str(config["svm_solver"]), exact_max_gb=float(config["svm_exact_max_gb"]),
                    batch_size=int(config["cache_shard_size"]),
-                   refit_with_holdout=bool(config.get("svm_refit_with_holdout", True)))
+                   refit_with_holdout=bool(config.get("svm_refit_with_holdout", True)),
+                   tol=float(config.get("svm_tol", 0.1)))
 
     def solver_for(self, n_images: int, dim: int) -> str:
         """The solver that trains `n_images` vectors of `dim`: liblinear, sgd or batched."""
@@ -175,10 +177,10 @@ def train(cache, indices: np.ndarray, n_classes: int, alphas: Sequence[float],
     if solver == "batched":
         from baselines import batched_svm
 
-        rng = np.random.default_rng(settings.seed)
-        return batched_svm.train(lambda epoch: cache.iter_batches(indices, settings.batch_size, rng),
-                                 cache.fv_dim, n_classes, alphas, settings.epochs, settings.batch_size,
-                                 settings.average)
+        indices = np.asarray(indices, np.int64)
+        return batched_svm.train(lambda pos: cache.read_rows(indices[pos]), len(indices), cache.fv_dim,
+                                 cache.labels()[indices], n_classes, alphas, settings.epochs,
+                                 tol=settings.tol, seed=settings.seed)
     models = [_new_model(a, settings) for a in alphas]
     classes = np.arange(n_classes)
     rng = np.random.default_rng(settings.seed)

@@ -41,7 +41,8 @@ def fv_base_config() -> dict:
         # ---- classifier (baselines/classifier.py) ------------------------------------
         "svm_alphas": [1e-5, 3e-5, 1e-4, 3e-4],   # L2 penalties tried; alpha = 1 / (C · n)
         "svm_solver": "auto",          # auto: exact (liblinear) when it fits svm_exact_max_gb, else SGD;
-                                       # batched: all classes and penalties per matrix product (many classes)
+                                       # batched: exact like liblinear, streamed, all classes and penalties
+                                       # per matrix product (many classes; svm_epochs: passes at most)
         "svm_exact_max_gb": 4.0,       # memory for liblinear's copy: 16 bytes per dimension and image
         "svm_epochs": 10,              # SGD passes over the training vectors
         "svm_average": False,          # averaged SGD (Polyak) instead of the last iterate
@@ -69,6 +70,8 @@ def fv_optional_config() -> dict:
         # False: the final SVM learns only from the images the CNN trains on (the
         # held-out tenth chooses C and is then left out, as the CNN leaves it out).
         "svm_refit_with_holdout": True,
+        # The batched solver's stopping rule: largest projected gradient of a pass (liblinear's eps).
+        "svm_tol": 0.1,
     }
 
 
@@ -86,5 +89,6 @@ RULES = {
     "cache_dtype": one_of(CACHE_DTYPES),
     "svm_solver": one_of(SVM_SOLVERS),
     "svm_exact_max_gb": (lambda v: v >= 0, "0 or more (GiB)"),
+    "svm_tol": POSITIVE,
     "study": (lambda v: v is None or (isinstance(v, str) and v != ""), "a non-empty name"),
 }

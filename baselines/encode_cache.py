@@ -48,8 +48,6 @@ from baselines.encoder import Encoder, EncoderSettings
 
 # Bump when a code change alters the vectors, so stale caches are not reused.
 ENCODING_VERSION = 1
-# Shards kept memory-mapped by `iter_batches` (each mapping holds a file open).
-OPEN_SHARDS = 256
 
 
 def settings_key(settings: EncoderSettings, train_fingerprint: dict) -> str:
@@ -160,37 +158,36 @@ class SplitCache:
                 rows = indices[lo:hi] - j * self.shard_size
             yield self.read_shard(j, rows)
 
+    def read_rows(self, indices: np.ndarray) -> np.ndarray:
+        """float32 vectors of the given source indices, in that order.
+
+        Reads only those rows (memory-mapped: a row is one contiguous read),
+        in ascending order within each shard.
+        """
+        indices = np.asarray(indices, np.int64)
+        x = np.empty((len(indices), self.fv_dim), np.float32)
+        shard, row = np.divmod(indices, self.shard_size)
+        for j in np.unique(shard):
+            sel = np.flatnonzero(shard == j)
+            sel = sel[np.argsort(row[sel])]          # ascending rows: sequential reads
+            x[sel] = np.load(self.vectors_path(j), mmap_mode="r")[row[sel]]
+            if self.dtype == "int8":
+                with np.load(self.meta_path(j)) as z:
+                    x[sel] *= z["scale"][row[sel]][:, None]
+        return x
+
     def iter_batches(self, indices: np.ndarray, batch_size: int, rng: np.random.Generator
                      ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """One epoch of (float32 vectors, labels) in random batches drawn from all shards.
 
-        Each batch reads only its rows (memory-mapped: a row is one contiguous
-        read), so memory holds one batch, and every batch mixes all classes.
+        Each batch reads only its rows (`read_rows`), so memory holds one batch,
+        and every batch mixes all classes.
         """
         labels = self.labels()
         perm = rng.permutation(np.asarray(indices, np.int64))
-        maps: dict[int, np.ndarray] = {}
-        scales = {}
         for lo in range(0, len(perm), batch_size):
             batch = perm[lo:lo + batch_size]
-            x = np.empty((len(batch), self.fv_dim), np.float32)
-            shard, row = np.divmod(batch, self.shard_size)
-            for j in np.unique(shard):
-                if j not in maps:
-                    if len(maps) >= OPEN_SHARDS:
-                        oldest = next(iter(maps))
-                        maps.pop(oldest)
-                        scales.pop(oldest, None)
-                    maps[j] = np.load(self.vectors_path(j), mmap_mode="r")
-                    if self.dtype == "int8":
-                        with np.load(self.meta_path(j)) as z:
-                            scales[j] = z["scale"]
-                sel = np.flatnonzero(shard == j)
-                order = np.argsort(row[sel])  # ascending rows: sequential reads
-                x[sel[order]] = maps[j][row[sel][order]]
-                if self.dtype == "int8":
-                    x[sel] *= scales[j][row[sel]][:, None]
-            yield x, labels[batch]
+            yield self.read_rows(batch), labels[batch]
 
 
 class ShardBuffer:

@@ -13,6 +13,7 @@ regenerated from every finished run of the plan (reporting.classes).
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -130,6 +131,7 @@ def main(argv=None) -> int:
     parser.add_argument("--models", nargs="+", choices=MODELS, default=MODELS, help="only these models")
     parser.add_argument("--dry-run", action="store_true", help="print the plan; run nothing")
     args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the baseline's stages and SVM passes
 
     def body() -> int:
         definition = load_config(args.config)

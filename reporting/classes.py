@@ -78,6 +78,9 @@ def class_frame(cited: list[Record]) -> pd.DataFrame:
 
 def leads(frame: pd.DataFrame) -> pd.DataFrame:
     """Per number of classes with both models: errors, lead (FV minus CNN, points), CNN/FV top-5 ratio."""
+    columns = ["classes"] + [f"{m}_{k}" for k in ("top1", "top5") for m in ("cnn", "fv", "lead")] + ["top5_ratio"]
+    if not {"cnn", "handcrafted"} <= set(frame["kind"]):
+        return pd.DataFrame(columns=columns)     # one model only so far: no lead yet
     wide = frame.pivot(index="classes", columns="kind", values=["top1_err_pct", "top5_err_pct"]).dropna()
     out = pd.DataFrame(index=wide.index)
     for k in ("top1", "top5"):
@@ -85,7 +88,7 @@ def leads(frame: pd.DataFrame) -> pd.DataFrame:
         out[f"fv_{k}"] = wide[(f"{k}_err_pct", "handcrafted")]
         out[f"lead_{k}"] = out[f"fv_{k}"] - out[f"cnn_{k}"]
     out["top5_ratio"] = out["cnn_top5"] / out["fv_top5"]
-    return out.reset_index()
+    return out.reset_index()[columns]
 
 
 def classes_markdown(frame: pd.DataFrame, lead: pd.DataFrame) -> str:

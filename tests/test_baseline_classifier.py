@@ -23,6 +23,9 @@ class MemoryCache:
             if len(idx):
                 yield self.x[idx], self.y[idx], idx
 
+    def read_rows(self, indices):
+        return self.x[np.asarray(indices)]
+
     def iter_batches(self, indices, batch_size, rng):
         order = rng.permutation(indices)
         for lo in range(0, len(order), batch_size):
@@ -78,49 +81,31 @@ def test_selection_and_refit_keep_c_and_mark_the_choice():
     assert classifier.topk_error_pct(scores[0], labels, 1) < 10.0  # separable blobs, fitted on them
 
 
-def _objective(model, x, y, alpha):
-    """Mean over classes of each binary SVM's objective, liblinear's form (the intercept is a
-    weight on a constant feature of 1, penalised like the others):
-    alpha/2 (|w_c|^2 + b_c^2) + mean hinge."""
-    coef = model.coef_.T if hasattr(model, "coef_") else model.coef
-    b = model.intercept_ if hasattr(model, "coef_") else model.intercept
-    return float(alpha / 2 * ((coef ** 2).sum(axis=0) + b ** 2).mean()
-                 + classifier.ovr_hinge_loss(model.decision_function(x), y))
-
-
-def test_batched_solver_reaches_the_exact_svm_objective():
-    # 40 batches a pass, as at scale (Tiny ImageNet: 90 batches of 1,000); C = 1 / (alpha n) of 0.05 and 0.5.
-    x, y = _blobs(n_per_class=250, classes=8, dim=256, seed=1)
+def test_batched_solver_is_liblinear_streamed_in_blocks():
+    # Noisy classes, so that the penalty matters; several blocks a pass, as at scale.
+    x, y = _blobs(n_per_class=60, classes=6, dim=128, seed=1, noise=6.0)
     x /= np.linalg.norm(x, axis=1, keepdims=True)        # unit vectors, as Fisher vectors are
-    alphas = (1e-2, 1e-3)
-    settings = classifier.ClassifierSettings(alphas=alphas, solver="batched", epochs=30, average=True,
-                                             batch_size=50)
+    alphas = (1e-4, 1e-2, 1.0)                            # C = 28 (near hard margin) .. 0.003
+    settings = classifier.ClassifierSettings(alphas=alphas, solver="batched", epochs=1000, tol=1e-3)
     assert settings.solver_for(len(y), x.shape[1]) == "batched"
-    models = classifier.train(MemoryCache(x, y, shard_size=100), np.arange(len(y)), 8, alphas, settings)
-    for alpha, model, tolerance in zip(alphas, models, (0.005, 0.05)):
+    cache = MemoryCache(x, y, shard_size=50)
+    models = classifier.train(cache, np.arange(len(y)), 6, alphas, settings)
+    for alpha, model in zip(alphas, models):
         exact = LinearSVC(loss="hinge", dual=True, C=1.0 / (alpha * len(y)), max_iter=100000, tol=1e-6,
                           random_state=0).fit(x, y)
-        assert _objective(model, x, y, alpha) == pytest.approx(_objective(exact, x, y, alpha), rel=tolerance)
-        agree = np.mean(model.decision_function(x).argmax(1) == exact.decision_function(x).argmax(1))
-        assert agree > 0.98, alpha
+        # Liblinear's optimum, to the tolerance asked for (at liblinear's default of 0.1 both
+        # solvers stop up to 5% above the optimum at the weakest penalty here).
+        assert _primal(model, x, y, alpha) == pytest.approx(_primal(exact, x, y, alpha), rel=2e-3), alpha
+        assert np.mean(model.decision_function(x).argmax(1) == exact.decision_function(x).argmax(1)) > 0.97
 
 
-def test_batched_solver_predicts_as_well_as_per_image_sgd_for_a_weak_penalty():
-    # Noisy classes, weakly penalised (C = 50), where neither SGD is near the optimum in 10 passes:
-    # the batched steps, averaged (as the configs that use them set), must classify new images no
-    # worse than scikit-learn's per-image SGD they replace (measured: 40.5% against 45.2%; the
-    # batched last iterate, not averaged, gets 57%).
-    x, y = _blobs(n_per_class=300, classes=8, dim=256, seed=2, noise=8.0)
-    x /= np.linalg.norm(x, axis=1, keepdims=True)
-    fit, test = np.arange(len(y)) % 6 != 0, np.arange(len(y)) % 6 == 0
-    alpha = 1.0 / (50 * fit.sum())
-    errors = {}
-    for solver in ("sgd", "batched"):
-        settings = classifier.ClassifierSettings(alphas=(alpha,), solver=solver, epochs=10, batch_size=50,
-                                                 average=solver == "batched")
-        model = classifier.train(MemoryCache(x[fit], y[fit], 100), np.arange(fit.sum()), 8, (alpha,), settings)[0]
-        errors[solver] = classifier.topk_error_pct(model.decision_function(x[test]), y[test], 1)
-    assert errors["batched"] <= errors["sgd"] + 1.0, errors
+def _primal(model, x, y, alpha):
+    """liblinear's objective summed over the classes: 1/2 (|w_c|^2 + b_c^2) + C sum_i hinge, C = 1/(alpha n)."""
+    coef = model.coef_.T if hasattr(model, "coef_") else model.coef
+    b = model.intercept_ if hasattr(model, "coef_") else model.intercept
+    scores = model.decision_function(x)
+    return float(0.5 * ((coef ** 2).sum() + (b ** 2).sum())
+                 + len(y) * scores.shape[1] * classifier.ovr_hinge_loss(scores, y) / (alpha * len(y)))
 
 
 def test_final_fit_leaves_the_held_out_images_out_when_asked():
