@@ -1,6 +1,7 @@
 # One entry point for everything. Every target creates the virtual environment
 # first when it is missing, so a fresh machine needs only Python 3.11 and pip.
 #
+#   make help                 this list
 #   make test                 install, then run the default test suite
 #   make reproduce            Imagenette: AlexNet vs dense SIFT + Fisher vectors
 #   make reproduce-cifar10    the same comparison on CIFAR-10 (CPU-friendly)
@@ -24,8 +25,11 @@ export DATA_DIR RUNS_DIR
 # Quiet TensorFlow's C++ start-up banner; warnings and errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 1
 
-.PHONY: install install-vlfeat install-torch test test-all reproduce reproduce-cifar10 reproduce-cifar10-ensemble reproduce-tiny-imagenet reproduce-tiny-imagenet-classes reproduce-imagenet \
+.PHONY: help install install-vlfeat install-torch test test-all reproduce reproduce-cifar10 reproduce-cifar10-ensemble reproduce-tiny-imagenet reproduce-tiny-imagenet-classes reproduce-imagenet \
         reproduce-scaling reproduce-baseline-ablation tables figures notebooks bench tensorboard clean-venv
+
+help:
+	@sed -n 's/^#   make /make /p' Makefile
 
 install: $(VENV)/.installed
 
