@@ -33,11 +33,15 @@ def _native_stderr_silenced():
 def import_tensorflow() -> None:
     """Imports TensorFlow without its start-up banner (CPU features, oneDNN, CUDA
     stubs: lines its C++ core writes to stderr whatever TF_CPP_MIN_LOG_LEVEL says),
-    so that a command's first line of output is its own. An import error still raises."""
+    so that a command's first line of output is its own. The device discovery
+    runs inside the silence too: on a machine without a GPU driver it logs
+    "failed call to cuInit" as an error, which is only the absence of a GPU
+    (the trainer names the devices it uses). An import error still raises."""
     if "tensorflow" in sys.modules:
         return
     with _native_stderr_silenced():
-        importlib.import_module("tensorflow")
+        tf = importlib.import_module("tensorflow")
+        tf.config.list_physical_devices()
 
 
 OVERRIDES_HELP = ("config overrides, in order: key=value, --key value or --key=value "
