@@ -72,6 +72,7 @@ def optional_config() -> dict:
                                       # 'standardise': also divided by the per-channel std
         "holdout_fraction": 0.0,      # per class, carved from the training images (seed `seed`)
                                       # for every decision during training; 0: none
+        "fc8_std": 0.0,               # > 0: fc8 from N(0, fc8_std), zero bias, whatever `init`
         "warmup_epochs": 0.0,         # linear learning-rate warm-up from lr/steps to lr
         "checkpoint_every_minutes": 0.0,  # > 0: checkpoint by time (plus epoch ends), not by steps
         "chance_guard_steps": 2000,   # training loss within 5% of ln(classes) this many steps
@@ -91,7 +92,7 @@ RULES = {
     **{key: POSITIVE for key in ("num_classes", "image_size", "batch_size", "epochs", "lr", "eval_batch_size",
                                  "keep_checkpoints")},
     **{key: NON_NEGATIVE for key in ("checkpoint_every_steps", "checkpoint_every_minutes", "warmup_epochs",
-                                     "chance_guard_steps")},
+                                     "chance_guard_steps", "fc8_std")},
     "train_fraction": fraction(low_open=True, high_open=False),
     "holdout_fraction": fraction(low_open=False, high_open=True),
     "dropout": fraction(low_open=False, high_open=True),

@@ -215,7 +215,7 @@ def _small_image_head(x, units, num_classes, dropout, init):
 
 
 def build_model(arch: str = "alexnet2012", num_classes: int = 1000, image_size: int = 224,
-                dropout: float = 0.5, init: str = "paper",
+                dropout: float = 0.5, init: str = "paper", fc8_std: float = 0.0,
                 tower_devices: Sequence[str] | None = None) -> keras.Model:
     """Builds one of the networks; call `set_precision` first for mixed precision.
 
@@ -226,6 +226,9 @@ def build_model(arch: str = "alexnet2012", num_classes: int = 1000, image_size: 
       image_size: side of the square input crop (224 for ImageNet, 24-32 for CIFAR).
       dropout: dropout rate of the fully-connected layers (paper: 0.5).
       init: 'paper' (N(0, 0.01) weights, unit biases as in section 5), 'he' or 'glorot'.
+      fc8_std: > 0: fc8 drawn from N(0, fc8_std) with zero biases whatever `init`
+        says (0.01, the paper's, with `init='he'`: logits start near zero, so the
+        loss starts at ln(num_classes) rather than above it); 0: as `init`.
       tower_devices: (device0, device1) to place the towers of 'alexnet2012' on two
         devices, the paper's model parallelism; None keeps everything on one.
 
@@ -238,6 +241,8 @@ def build_model(arch: str = "alexnet2012", num_classes: int = 1000, image_size: 
         raise ValueError(f"tower_devices needs the two-tower 'alexnet2012', not {arch!r}")
     if tower_devices is not None and len(tower_devices) != 2:
         raise ValueError(f"tower_devices needs exactly two devices, got {list(tower_devices)}")
+    if fc8_std < 0:
+        raise ValueError(f"fc8_std must be >= 0, got {fc8_std}")
     inputs = keras.Input((image_size, image_size, 3), name="image")
     if arch == "alexnet2012":
         x = _alexnet2012(inputs, num_classes, dropout, init, tower_devices)
@@ -250,7 +255,12 @@ def build_model(arch: str = "alexnet2012", num_classes: int = 1000, image_size: 
     else:
         x = _cifar_alexnet(inputs, num_classes, dropout, init)
     logits = layers.Activation("linear", dtype="float32", name="logits")(x)
-    return keras.Model(inputs, logits, name=arch)
+    model = keras.Model(inputs, logits, name=arch)
+    if fc8_std:
+        fc8 = model.get_layer("fc8")
+        fc8.kernel.assign(keras.initializers.RandomNormal(stddev=fc8_std)(fc8.kernel.shape))
+        fc8.bias.assign(keras.ops.zeros(fc8.bias.shape))
+    return model
 
 
 def feature_extractor(model: keras.Model, endpoints: Sequence[str] = ("pool5", "fc7")) -> keras.Model:

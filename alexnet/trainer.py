@@ -33,6 +33,7 @@ import tensorflow as tf
 
 from alexnet import distribute, model as model_lib, optim
 from alexnet.config import ConfigError
+from alexnet.defaults import option
 
 # Per-step statistics, summed over the global batch.
 STATS = ("loss_sum", "top1_correct", "top5_correct", "count")
@@ -111,7 +112,8 @@ class Trainer:
         with strategy.scope():
             self.model = model_lib.build_model(
                 config["arch"], config["num_classes"], config["image_size"], dropout=config["dropout"],
-                init=config["init"], tower_devices=distribute.tower_devices(config))
+                init=config["init"], fc8_std=option(config, "fc8_std"),
+                tower_devices=distribute.tower_devices(config))
             self.optimizer = optim.make_optimizer(config, self.precision)
             self.optimizer.build(self.model.trainable_variables)
         self.kernels = model_lib.kernel_variables(self.model)

@@ -15,16 +15,26 @@ Optimiser: the paper's SGD (momentum 0.9, coupled weight decay 5e-4, batch 128)
 with the CPU recipes' departures (experiments/cifar10_convnet.py says why):
 standardised inputs, He initialisation, linear warm-up then half a cosine.
 
-First run (20261203T132835Z-tiny_imagenet_alexnet-723873bc, 14 epochs, 2-core
-AMD EPYC, bfloat16): held-out top-1 error by epoch 97.5, 92.7, 86.9, 82.0,
-79.2, 75.9, 73.7, 71.0, 68.8 (epochs 1-9), training error (dropout on, augmented)
-a few points above it throughout: underfitting, learning 2-3 points an epoch
-by epoch 9 as the cosine decays, far from the 50% the issue asks for. The
-training loss starts at 6.97 against ln 200 = 5.30 (He-initialised fc8) and
-the first two epochs are nearly lost. Speed: 136-146 images/s in epochs
-that ran alone (the bare step: 182), 10.5 min an epoch. The next recipe gets
-more passes within the issue's 4 hours (resumable across sessions) and the
-input pipeline's share of the step down; see the run's metrics.csv.
+Two changes from the first run, each from its record:
+
+- 24 epochs instead of 14 (about 4 hours on 2 cores, the issue's budget;
+  the run resumes after a kill and across sessions, checkpointing every 10
+  minutes). The first run (20261203T132835Z-tiny_imagenet_alexnet-723873bc,
+  14 epochs) ended at 63.7% held-out top-1 error (val: 64.12% centre) with its
+  training error (dropout on, augmented) within 2 points of the held-out
+  error from the first epoch to the last: it underfitted, its curve still
+  falling 2-3 points an epoch at epoch 9 (97.5, 92.7, 86.9, 82.0, 79.2, 75.9,
+  73.7, 71.0, 68.8, 67.1, 65.3, 64.6, 63.8, 63.7 by epoch).
+- fc8 from the paper's N(0, 0.01) (`fc8_std`), the other layers He: the
+  He-initialised classifier started the loss at 6.97 against ln 200 = 5.30.
+
+Learning rate: 0.02 kept. A probe of 420 steps on 30% of the training images
+at constant rate (after a 0.25-epoch warm-up, fc8_std 0.01) reached 96.7%
+held-out error at 0.02 and 98.0% at 0.05: a higher rate does not shorten the
+plateau that a network without batch normalisation starts on. Speed: input now
+runs at the bare step's speed (pipeline.default_parallel_batches: 89% -> 100%
+on 2-core AMD EPYC, `python -m scripts.bench_train --arch alexnet64`), about
+160 images/s, 9.5 minutes an epoch.
 """
 
 from alexnet.defaults import base_config
@@ -46,7 +56,8 @@ def get_config() -> dict:
         lr=0.02,
         lr_schedule="cosine",
         warmup_epochs=1.0,
-        epochs=14,
+        epochs=24,
+        fc8_std=0.01,
         val_every_epochs=1,
         precision="mixed_bfloat16",
         checkpoint_every_steps=0,

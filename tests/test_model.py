@@ -54,6 +54,8 @@ def test_bad_arguments_are_named():
         M.build_model("alexnet2014", tower_devices=("/CPU:0", "/CPU:0"))
     with pytest.raises(ValueError, match="unknown precision"):
         M.set_precision("float8")
+    with pytest.raises(ValueError, match="fc8_std must be >= 0, got -0.1"):
+        M.build_model("cifar_alexnet", 10, 28, fc8_std=-0.1)
 
 
 def _lrn_numpy(a, k=2.0, n=5, alpha=1e-4, beta=0.75):
@@ -118,6 +120,21 @@ def test_paper_initialisation():
         else:
             expected = 1.0 if layer in ("conv2", "conv4", "conv5", "fc6", "fc7") else 0.0
             assert np.all(value == expected), v.path
+
+
+def test_fc8_std_replaces_only_the_classifier_init():
+    keras.utils.set_random_seed(0)
+    he = M.build_model("alexnet64", 200, 56, init="he")
+    keras.utils.set_random_seed(0)
+    small = M.build_model("alexnet64", 200, 56, init="he", fc8_std=0.01)
+    fc8 = small.get_layer("fc8")
+    assert abs(np.asarray(fc8.kernel).std() - 0.01) < 0.0005
+    assert np.all(np.asarray(fc8.bias) == 0)
+    assert np.asarray(he.get_layer("fc8").kernel).std() > 0.02       # He: sqrt(2 / 2048)
+    np.testing.assert_array_equal(he.get_layer("conv3").kernel, small.get_layer("conv3").kernel)
+    # Logits near zero: the loss starts at ln(200) instead of above it.
+    images = np.random.default_rng(0).normal(size=(16, 56, 56, 3)).astype("float32")
+    assert np.abs(np.asarray(small(images))).max() < np.abs(np.asarray(he(images))).max() / 2
 
 
 def test_mixed_precision_keeps_logits_float32():

@@ -28,6 +28,8 @@ for its 0..255 inputs; the ILSVRC-2012 config keeps both.
 
 from __future__ import annotations
 
+import os
+
 import numpy as np
 import tensorflow as tf
 
@@ -159,11 +161,24 @@ def eval_image(data, image_size: int, resize: int, stats: ColourStats, ten_crop:
     return transforms.ten_crop(image, image_size) if ten_crop else transforms.centre_crop(image, image_size)
 
 
+def default_parallel_batches() -> int:
+    """How many cached batches to augment at once: 1 on a machine of up to 4 cores.
+
+    Augmenting a batch of cached images costs ~1% of a training step, yet
+    tf.data's autotuned parallel map takes threads from the step's own
+    convolutions: on 2 cores (AMD EPYC, alexnet64, bfloat16) real input ran at
+    89% of the bare step with AUTOTUNE and at 100% with one batch at a time
+    (`python -m scripts.bench_train --arch alexnet64`). Machines with more
+    cores (a GPU host) keep AUTOTUNE so that the input keeps up with the device.
+    """
+    return 1 if (os.cpu_count() or 1) <= 4 else AUTOTUNE
+
+
 def train_dataset(source, batch_size: int, image_size: int = 224, resize: int = 256,
                   colour_stats: ColourStats | None = None, pca_std: float = 0.1, seed: int = 0,
                   shuffle_buffer: int | None = None, cache: bool = True, drop_remainder: bool = True,
                   epoch: int = 0, square: bool = True, pad: int = 0,
-                  standardise: bool = False) -> tf.data.Dataset:
+                  standardise: bool = False, parallel_batches: int | None = None) -> tf.data.Dataset:
     """One epoch of shuffled, augmented training batches (no repeat).
 
     The order and every image's crop, flip and colour noise depend only on
@@ -189,6 +204,8 @@ def train_dataset(source, batch_size: int, image_size: int = 224, resize: int = 
       square: crop inside the central square, as the paper does.
       pad: zero padding around the resized image before cropping (CIFAR).
       standardise: divide by the per-channel std after subtracting the mean.
+      parallel_batches: batches of cached images augmented at once; None:
+        `default_parallel_batches()`.
 
     Returns:
       tf.data.Dataset of (float32 [B, S, S, 3], int32 [B]).
@@ -205,7 +222,9 @@ def train_dataset(source, batch_size: int, image_size: int = 224, resize: int = 
             keys = tf.stack([tf.fill(tf.shape(pos), tf.constant(order_seed, tf.int64)), pos], axis=1)
             return train_batch(images, keys, image_size, stats, pca_std, pad, standardise), labels
 
-        return ds.map(augment, num_parallel_calls=AUTOTUNE, deterministic=True).prefetch(AUTOTUNE)
+        parallel = parallel_batches or default_parallel_batches()
+        ds = ds.map(augment, num_parallel_calls=parallel, deterministic=True)
+        return ds.prefetch(2 if parallel == 1 else AUTOTUNE)
     ds = source.cached_stream() if cache else None
     if ds is not None:
         ds = ds.shuffle(shuffle_buffer or source.n_images, seed=order_seed, reshuffle_each_iteration=False)
