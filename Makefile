@@ -38,6 +38,9 @@ $(VENV)/.installed: requirements.txt requirements-vlfeat.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -r requirements.txt
+	# The repository itself, editable: `import alexnet` (which a reloaded model.keras
+	# needs) then works from any folder.
+	$(PY) -m pip install --quiet --no-deps -e .
 	# VLFeat (the baseline) needs a C library; without root it is left out with a note.
 	if bash scripts/install_vlfeat.sh; then \
 	  $(PY) -m pip install --quiet --no-build-isolation -r requirements-vlfeat.txt; fi

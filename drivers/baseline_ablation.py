@@ -15,6 +15,8 @@ import argparse
 import sys
 
 from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config
+from drivers import preflight
+from drivers.preflight import Stage
 
 CONFIG = EXPERIMENTS_DIR / "baseline_ablation.py"
 
@@ -41,6 +43,8 @@ def main(argv=None) -> int:
         runs_dir, results_dir = run_folder.runs_root(), results_root()
         # A finished run folder, else a committed record of the same config (a fresh clone).
         done = {name: find_record(c, runs_dir, results_dir) for name, c in configs.items()}
+        if not args.dry_run:
+            preflight.check([Stage("fv", configs[n]) for n in args.variants if not done[n]])
         for i, name in enumerate(args.variants, 1):
             what = definition["variants"][name][1]
             if args.dry_run:

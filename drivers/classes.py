@@ -22,6 +22,8 @@ from alexnet import run_folder
 from alexnet.cli import run_command
 from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config
 from alexnet.defaults import option
+from drivers import preflight
+from drivers.preflight import Stage
 from drivers.scaling import scaled_epochs
 
 DEFAULT_CONFIG = EXPERIMENTS_DIR / "tiny_imagenet_classes.py"
@@ -114,6 +116,7 @@ def execute(runs: list[Run], every: list[Run], dry_run: bool = False) -> int:
         print(f"  {r.label}{epochs}: {'to run' if r in todo else 'finished'}", flush=True)
     if dry_run:
         return 0
+    preflight.check([Stage(r.model, r.config) for r in todo])
     from alexnet import train
     from baselines import run as baseline
     for i, r in enumerate(todo, 1):

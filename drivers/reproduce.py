@@ -12,6 +12,8 @@ plain SIFT pipeline (the same config without them,
 ImageNet runs the 2012 form only: its plain pipeline would be a second
 extraction of 110,000 images (about an hour on 2 cores) for a row the other
 scales already give.
+Before the first stage, `drivers.preflight` checks that everything the
+unfinished stages need is here (data, VLFeat, disk for the vector cache).
 Each stage is resumable and skipped when finished: rerunning after a kill
 continues the unfinished training from its last checkpoint, reuses cached
 Fisher vectors, and regenerates tables and figures from the run records.
@@ -31,6 +33,8 @@ from pathlib import Path
 from alexnet import records, run_folder
 from alexnet.cli import parse_with_overrides, run_command
 from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config, overrides_from_argv
+from drivers import preflight
+from drivers.preflight import Stage
 
 # scale -> (CNN config, baseline config)
 SCALES = {
@@ -94,27 +98,37 @@ def split_overrides(overrides: list[str]) -> tuple[list[str], list[str]]:
     return out["cnn"], out["fv"]
 
 
+def scale_configs(scale: str, overrides: list[str]) -> tuple[dict, list[dict]]:
+    """(the CNN's resolved config, the baselines' configs: the 2012 form, then the plain one where shown)."""
+    from alexnet import train
+    from baselines import run as baseline
+    from baselines.defaults import fv_optional_config
+    from baselines.variants import plain_config
+    cnn_file, fv_file = SCALES[scale]
+    cnn_overrides, fv_overrides = split_overrides(overrides)
+    cnn_config = train.resolve_config(EXPERIMENTS_DIR / cnn_file, cnn_overrides)
+    fv_config = baseline.validate(load_config(EXPERIMENTS_DIR / fv_file, fv_overrides, fv_optional_config()))
+    return cnn_config, [fv_config, plain_config(fv_config)] if scale in WITH_PLAIN else [fv_config]
+
+
 def reproduce(scale: str, overrides: list[str]) -> list[Path]:
     """Runs both models of one scale and writes its results; returns the run folders."""
     from alexnet import train
     from baselines import run as baseline
     cnn_file, fv_file = SCALES[scale]
-    from baselines.defaults import fv_optional_config
-    from baselines.variants import plain_config
-    cnn_overrides, fv_overrides = split_overrides(overrides)
-    cnn_config = train.resolve_config(EXPERIMENTS_DIR / cnn_file, cnn_overrides)
-    fv_config = baseline.validate(load_config(EXPERIMENTS_DIR / fv_file, fv_overrides, fv_optional_config()))
+    cnn_config, fv_configs = scale_configs(scale, overrides)
     if scale == "imagenet2012":
         check_imagenet_ready(cnn_config)
+    preflight.check([Stage("cnn", cnn_config), *(Stage("fv", c) for c in fv_configs)])
     stages = 4 if scale in WITH_PLAIN else 3
     start = time.time()
     _banner(f"1/{stages} {scale}: {cnn_config['arch']} ({cnn_file})")
     runs = [run_folder.find_or_run(cnn_config, train.run, "CNN training")]
     _banner(f"2/{stages} {scale}: the 2012 entries' Fisher-vector baseline ({fv_file})")
-    runs.append(run_folder.find_or_run(fv_config, baseline.run, "baseline"))
+    runs.append(run_folder.find_or_run(fv_configs[0], baseline.run, "baseline"))
     if scale in WITH_PLAIN:
         _banner(f"3/4 {scale}: the plain SIFT Fisher-vector baseline ({fv_file} without colour and pyramid)")
-        runs.append(run_folder.find_or_run(plain_config(fv_config), baseline.run, "plain baseline"))
+        runs.append(run_folder.find_or_run(fv_configs[1], baseline.run, "plain baseline"))
     _banner(f"{stages}/{stages} {scale}: tables and figures")
     write_results(runs, scale)
     print(f"\n{scale} reproduced in {(time.time() - start) / 60:.1f} min; see results/{scale}/summary.md")

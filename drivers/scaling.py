@@ -29,6 +29,8 @@ from alexnet import run_folder
 from alexnet.cli import run_command
 from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config
 from alexnet.defaults import option
+from drivers import preflight
+from drivers.preflight import Stage
 
 DEFAULT_CONFIG = EXPERIMENTS_DIR / "scaling.py"
 MODELS = ("fv", "cnn")  # the order cells run in: the baselines are quick once their vectors are cached
@@ -219,6 +221,7 @@ def execute(cells: list[Cell], grid: list[Cell], cost: dict, results_dir: Path, 
             state = f"to run{_estimate(estimates[cell.label])}" if cell.label in estimates else "finished"
             print(f"  {cell.label}{epochs}: {state}")
         return 0
+    preflight.check([Stage(c.model, c.config) for c in todo])
     from alexnet.trainer import TrainingDiverged
     from reporting.runs import RecordError
     failed, grid_start = [], time.time()

@@ -38,3 +38,39 @@ def test_overrides_reach_the_model_whose_config_has_the_key():
                                          "cnn.holdout_fraction=0.05"])
     assert cnn == ["epochs=3", "seed=1", "holdout_fraction=0.05"]
     assert fv == ["gmm_components=64", "seed=1", "holdout_fraction=0.2"]
+
+
+def test_missing_vlfeat_and_data_stop_the_driver_before_any_training(tmp_path, monkeypatch, capsys, runs_dir):
+    from baselines import descriptors
+    monkeypatch.setattr(descriptors, "dsift", None)          # a machine without VLFeat
+    monkeypatch.setenv("DATA_DIR", str(tmp_path / "nothing"))
+    assert reproduce.main(["cifar10"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("error: cannot start (2 missing, nothing was run): ") and "\n" not in err
+    assert "cifar10" in err and "VLFeat" in err                 # the data, and VLFeat, in one line
+    assert not runs_dir.exists() or not any(runs_dir.iterdir())
+
+
+def test_preflight_names_vlfeat_when_the_data_is_there(data_dir, monkeypatch, runs_dir):
+    from baselines import descriptors
+    from drivers import preflight
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    cnn, fvs = reproduce.scale_configs("cifar10", [])
+    stages = [preflight.Stage("cnn", cnn), *(preflight.Stage("fv", fv) for fv in fvs)]
+    assert preflight.problems(stages) == []
+    monkeypatch.setattr(descriptors, "dsift", None)
+    assert preflight.problems(stages) == [descriptors.VLFEAT_MISSING]     # once, for both baselines
+
+
+def test_preflight_counts_the_vector_cache_against_free_disk(data_dir, tmp_path, monkeypatch, runs_dir):
+    import shutil
+    from drivers import preflight
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    _, (fv, plain) = reproduce.scale_configs("cifar10", [f"fv.cache_dir={tmp_path / 'fisher'}"])
+    # SIFT + colour, each 2 x K=256 x 64 dimensions, float16; 50,000 train + 10,000 test images.
+    assert preflight.fv_cache_bytes(fv, 60_000) == 60_000 * 2 * (2 * 256 * 64) * 2
+    assert preflight.fv_cache_bytes(plain, 60_000) == 60_000 * (2 * 256 * 64) * 2
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**12, 10**12 - 10**9, 10**9))
+    message = [p for p in preflight.problems([preflight.Stage("fv", fv)]) if "GB free" in p]
+    assert message == [f"fv_cifar10 needs about {60_000 * 131_072 * 1.1 / 1e9:.1f} GB free for its Fisher-vector "
+                       f"cache in {tmp_path / 'fisher'} (FV_CACHE_DIR), 1.0 GB are free"]
