@@ -3,6 +3,7 @@
 #
 #   make help                 this list
 #   make test                 install, then run the default test suite
+#   make smoke                both models end to end on a slice of CIFAR-10 (minutes; scratch folder under runs/)
 #   make reproduce            Imagenette: AlexNet vs dense SIFT + Fisher vectors
 #   make reproduce-cifar10    the same comparison on CIFAR-10 (CPU-friendly)
 #   make reproduce-cifar10-ensemble   the paper's ensemble row at CIFAR scale (3 small AlexNets)
@@ -25,7 +26,7 @@ export DATA_DIR RUNS_DIR
 # Quiet TensorFlow's C++ start-up banner; warnings and errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 1
 
-.PHONY: help install install-vlfeat install-torch test test-all reproduce reproduce-cifar10 reproduce-cifar10-ensemble reproduce-tiny-imagenet reproduce-tiny-imagenet-classes reproduce-imagenet \
+.PHONY: smoke help install install-vlfeat install-torch test test-all reproduce reproduce-cifar10 reproduce-cifar10-ensemble reproduce-tiny-imagenet reproduce-tiny-imagenet-classes reproduce-imagenet \
         reproduce-scaling reproduce-baseline-ablation tables figures notebooks bench tensorboard clean-venv
 
 help:
@@ -65,6 +66,9 @@ test: install
 
 test-all: install
 	$(PY) -m pytest -q -n 2 -m "slow or not slow" tests
+
+smoke: install
+	$(PY) -m drivers.smoke $(ARGS)
 
 reproduce: install
 	$(PY) -m drivers.reproduce imagenette $(ARGS)
