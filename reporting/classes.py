@@ -19,16 +19,16 @@ both are centre-crop numbers, so the crop is the same on both sides.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import pandas as pd
 from matplotlib.figure import Figure
 
 from alexnet import records
+from reporting.cli import generate_main
 from reporting.figures import save
 from reporting.plots import KIND_COLOURS
-from reporting.runs import Record, RecordError, discover, resolve_dirs, run_main
+from reporting.runs import Record, RecordError, discover
 from reporting.tables import copy_records, fmt_pct, markdown_table, short_name, summary_row
 
 SCALE = "tiny_imagenet"
@@ -179,16 +179,8 @@ def generate(runs_dir: Path, results_dir: Path, run_ids=()) -> list[Path]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m reporting.classes", description=__doc__.split("\n")[0])
-    parser.add_argument("--runs-dir", type=Path, default=None, help="default: $RUNS_DIR, else runs/")
-    parser.add_argument("--results-dir", type=Path, default=None, help="default: $RESULTS_DIR, else results/")
-    parser.add_argument("--run-ids", nargs="+", default=(), metavar="RUN_ID", help="cite exactly these runs")
-
-    def body(args, notes):
-        runs_dir, results_dir = resolve_dirs(args)
-        return generate(runs_dir, results_dir, args.run_ids)
-
-    return run_main(body, parser, argv)
+    return generate_main(generate, "python -m reporting.classes", __doc__.split("\n")[0],
+                         "cite exactly these runs", argv)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ import pandas as pd
 SUITES = {"input": "scripts.bench_input", "train": "scripts.bench_train", "baseline": "scripts.bench_baseline"}
 # Passed to a suite's bench() under --quick, where it takes them.
 QUICK = {"n_images": 256, "precisions": ("mixed_bfloat16",), "input_kinds": ("synthetic",),
-         "steps": 2, "warmup": 1}
+         "steps": 2, "warmup": 1, "rounds": 1}
 # Row fields that together name what was measured; the others become details.
 NAME_KEYS = ("benchmark", "arch", "precision", "input")
 
