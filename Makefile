@@ -23,8 +23,8 @@ DATA_DIR ?= ../shared/data
 RUNS_DIR ?= runs
 ARGS     ?=
 export DATA_DIR RUNS_DIR
-# Quiet TensorFlow's C++ start-up banner; warnings and errors still show.
-export TF_CPP_MIN_LOG_LEVEL ?= 1
+# Quiet TensorFlow's C++ start-up banner and its info and warning lines; errors still show.
+export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: smoke help install install-vlfeat install-torch test test-all reproduce reproduce-cifar10 reproduce-cifar10-ensemble reproduce-tiny-imagenet reproduce-tiny-imagenet-classes reproduce-imagenet \
         reproduce-scaling reproduce-baseline-ablation tables figures notebooks bench tensorboard clean-venv

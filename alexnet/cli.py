@@ -36,9 +36,13 @@ def import_tensorflow() -> None:
     so that a command's first line of output is its own. The device discovery
     runs inside the silence too: on a machine without a GPU driver it logs
     "failed call to cuInit" as an error, which is only the absence of a GPU
-    (the trainer names the devices it uses). An import error still raises."""
+    (the trainer names the devices it uses). TensorFlow's C++ info and warning
+    lines after start-up (tf.data's notes on generator datasets and memory
+    patches) are hidden too unless TF_CPP_MIN_LOG_LEVEL says otherwise; its
+    errors still show. An import error still raises."""
     if "tensorflow" in sys.modules:
         return
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     with _native_stderr_silenced():
         tf = importlib.import_module("tensorflow")
         tf.config.list_physical_devices()

@@ -197,3 +197,16 @@ def test_missing_config_file_is_one_line(runs_dir):
     assert result.returncode == 2
     assert result.stderr.strip() == ("error: config file not found: experiments/nope.py "
                                      "(expected a Python file defining get_config())")
+
+
+def test_a_run_prints_no_tensorflow_banner_or_log_lines(runs_dir):
+    """As a user runs it: no TF_CPP_MIN_LOG_LEVEL set, a fresh process, a real (tiny) training."""
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
+    result = subprocess.run([sys.executable, "-m", "alexnet.train", "--config", CONFIG, "dataset=synthetic:256:64",
+                             "epochs=1", "warmup_epochs=0.0", "lr_schedule=cosine", "holdout_fraction=0.0",
+                             "eval_ten_crop=False"], cwd=REPO, env={**env, "RUNS_DIR": str(runs_dir)},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, result.stderr
+    noise = [line for line in (result.stdout + result.stderr).splitlines()
+             if re.match(r"[IWE]\d{4} |WARNING: All log messages|.*(cuInit|oneDNN|cpu_feature_guard)", line)]
+    assert noise == []
