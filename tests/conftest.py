@@ -6,6 +6,9 @@ from pathlib import Path
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# A dataset missing under DATA_DIR is an error in tests, never a download (tests
+# of the automatic TFDS path turn it on with mock data).
+os.environ["DATA_AUTO_DOWNLOAD"] = "0"
 REPO = Path(__file__).resolve().parent.parent
 DATA_DIR = Path(os.environ.get("DATA_DIR", REPO.parent / "shared" / "data")).resolve()
 

@@ -139,10 +139,45 @@ def test_missing_local_copy_is_one_line_and_never_downloads(tmp_path, monkeypatc
     monkeypatch.setattr(tfds, "builder", offline)
     assert _error("cifar10", data_dir=tmp_path) == (
         f"dataset 'cifar10': no local copy in {tmp_path} (looked for cifar10/, cifar-10/; layout "
-        "<folder>/<split>/<class>/*.jpg); set DATA_DIR to the folder holding one, or use "
-        "dataset='tfds:cifar10' to download it with TensorFlow Datasets")
+        "<folder>/<split>/<class>/*.jpg) and the automatic download is off (DATA_AUTO_DOWNLOAD=0); set DATA_DIR "
+        "to the folder holding one, or use dataset='tfds:cifar10' on a machine with internet")
     # Asked for, the download is tried, and its failure is one line too.
     assert "could not download/prepare 'cifar10': Failed to resolve" in _error("tfds:cifar10", data_dir=tmp_path)
+
+
+def test_offline_the_missing_copy_fails_fast_with_one_line(tmp_path, monkeypatch):
+    import socket
+    import time
+    tried = []
+
+    def unreachable(address, timeout):
+        tried.append((address, timeout))
+        raise OSError("Network is unreachable")
+
+    monkeypatch.setenv("DATA_AUTO_DOWNLOAD", "1")
+    monkeypatch.setattr(socket, "create_connection", unreachable)
+    start = time.time()
+    err = _error("imagenette", data_dir=tmp_path)
+    assert time.time() - start < 30
+    assert tried == [(("s3.amazonaws.com", 443), 5.0)]
+    assert "no local copy" in err and "and no connection to s3.amazonaws.com for a download (offline?)" in err
+
+
+def test_without_a_local_copy_the_tfds_path_is_taken_by_itself(tmp_path, monkeypatch):
+    import socket
+    import tensorflow_datasets as tfds
+
+    class Connection:
+        def close(self):
+            pass
+
+    monkeypatch.setenv("DATA_AUTO_DOWNLOAD", "1")
+    monkeypatch.setattr(socket, "create_connection", lambda address, timeout: Connection())
+    with tfds.testing.mock_data(num_examples=24):
+        source = data.get_source("cifar10", "train", data_dir=tmp_path)
+        assert source.n_images == 24 and len(source.class_names) == 10
+        images = [x for x, *_ in source.stream().take(2).as_numpy_iterator()]
+        assert len(images) == 2
 
 
 def test_tfds_data_feed_the_pipeline(tmp_path):

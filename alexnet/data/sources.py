@@ -256,9 +256,17 @@ def _local(name: str, split: str, data_dir: Path) -> Source:
         if (data_dir / folder).is_dir():
             return folder_source(name, data_dir / folder, split)
     looked = ", ".join(f + "/" for f in LOCAL_FOLDERS[name])
-    raise DataError(f"dataset {name!r}: no local copy in {data_dir} (looked for {looked}; layout "
-                    f"<folder>/<split>/<class>/*.jpg); set DATA_DIR to the folder holding one, or use "
-                    f"dataset='tfds:{name}' to download it with TensorFlow Datasets")
+    missing = (f"dataset {name!r}: no local copy in {data_dir} (looked for {looked}; layout "
+               f"<folder>/<split>/<class>/*.jpg)")
+    if name not in tfds_source.TFDS_NAMES:
+        raise DataError(f"{missing}; set DATA_DIR to the folder holding one")
+    blocked = tfds_source.auto_download_blocked(name)
+    if blocked is None:
+        log.warning("%s; using TensorFlow Datasets' copy instead (dataset 'tfds:%s', downloaded on first use "
+                    "into $TFDS_DATA_DIR)", missing, name)
+        return _tfds(name, split)
+    raise DataError(f"{missing} and {blocked}; set DATA_DIR to the folder holding one, or use "
+                    f"dataset='tfds:{name}' on a machine with internet")
 
 
 def _tfds(name: str, split: str) -> Source:

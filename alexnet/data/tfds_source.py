@@ -2,11 +2,18 @@
 
 A user with internet needs no manual step: the first use downloads and prepares
 the dataset into TFDS's own folder ($TFDS_DATA_DIR, default ~/tensorflow_datasets).
+Asked for 'imagenette' or 'cifar10' with no local copy under DATA_DIR, the
+sources take this path by themselves when the TFDS copy is already prepared or
+the download host answers within a few seconds (`auto_download_blocked`);
+DATA_AUTO_DOWNLOAD=0 turns that off.
 The images stay TFDS's encoded bytes; this pipeline decodes them itself, so
 the transforms are the same as for a class-folder copy.
 """
 
 from __future__ import annotations
+
+import os
+import socket
 
 import numpy as np
 
@@ -19,6 +26,31 @@ TFDS_NAMES = {
     "imagenette": ("imagenette/full-size-v2", {"train": "train", "val": "validation"}),
     "cifar10": ("cifar10", {"train": "train", "val": "test", "test": "test"}),
 }
+# Where TFDS downloads each from (its builders' URLs): what the connectivity check tries.
+DOWNLOAD_HOSTS = {"imagenette": "s3.amazonaws.com", "cifar10": "www.cs.toronto.edu"}
+CONNECT_TIMEOUT_S = 5.0
+
+
+def auto_download_blocked(name: str) -> str | None:
+    """Why `name` cannot be fetched through TFDS right now, or None if it can.
+
+    None when TFDS has it prepared already, or when DATA_AUTO_DOWNLOAD is not
+    '0' and the download host accepts a connection within CONNECT_TIMEOUT_S.
+    """
+    try:
+        import tensorflow_datasets as tfds
+        if tfds.builder(TFDS_NAMES[name][0]).is_prepared():
+            return None
+    except Exception:  # noqa: BLE001 - no TFDS, or no metadata offline: decided below
+        pass
+    if os.environ.get("DATA_AUTO_DOWNLOAD", "1") == "0":
+        return "the automatic download is off (DATA_AUTO_DOWNLOAD=0)"
+    host = DOWNLOAD_HOSTS[name]
+    try:
+        socket.create_connection((host, 443), timeout=CONNECT_TIMEOUT_S).close()
+    except OSError:
+        return f"no connection to {host} for a download (offline?)"
+    return None
 
 
 def load_builder(name: str):
