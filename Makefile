@@ -26,7 +26,7 @@ export DATA_DIR RUNS_DIR
 # Quiet TensorFlow's C++ start-up banner and its info and warning lines; errors still show.
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
-.PHONY: smoke help install install-vlfeat install-torch test test-all reproduce reproduce-cifar10 reproduce-cifar10-ensemble reproduce-tiny-imagenet reproduce-tiny-imagenet-classes reproduce-imagenet \
+.PHONY: smoke help install install-vlfeat install-torch test reproduce reproduce-cifar10 reproduce-cifar10-ensemble reproduce-tiny-imagenet reproduce-tiny-imagenet-classes reproduce-imagenet \
         reproduce-scaling reproduce-baseline-ablation tables figures notebooks bench tensorboard clean-venv
 
 help:
@@ -63,9 +63,6 @@ install-vlfeat: install
 
 test: install
 	$(PY) -m pytest -q -n 2 tests
-
-test-all: install
-	$(PY) -m pytest -q -n 2 -m "slow or not slow" tests
 
 smoke: install
 	$(PY) -m drivers.smoke $(ARGS)
