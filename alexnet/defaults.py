@@ -72,6 +72,9 @@ def optional_config() -> dict:
                                       # 'standardise': also divided by the per-channel std
         "holdout_fraction": 0.0,      # per class, carved from the training images (seed `seed`)
                                       # for every decision during training; 0: none
+        "eval_images": 0,             # > 0: evaluate the reported split on this many of its images
+                                      # (class-balanced; quick looks): eval.json says partial and
+                                      # the results tables refuse the run; 0: all
         "fc8_std": 0.0,               # > 0: fc8 from N(0, fc8_std), zero bias, whatever `init`
         "warmup_epochs": 0.0,         # linear learning-rate warm-up from lr/steps to lr
         "checkpoint_every_minutes": 0.0,  # > 0: checkpoint by time (plus epoch ends), not by steps
@@ -92,7 +95,7 @@ RULES = {
     **{key: POSITIVE for key in ("num_classes", "image_size", "batch_size", "epochs", "lr", "eval_batch_size",
                                  "keep_checkpoints")},
     **{key: NON_NEGATIVE for key in ("checkpoint_every_steps", "checkpoint_every_minutes", "warmup_epochs",
-                                     "chance_guard_steps", "fc8_std")},
+                                     "chance_guard_steps", "fc8_std", "eval_images")},
     "train_fraction": fraction(low_open=True, high_open=False),
     "holdout_fraction": fraction(low_open=False, high_open=True),
     "dropout": fraction(low_open=False, high_open=True),

@@ -24,11 +24,13 @@ from pathlib import Path
 import keras
 import numpy as np
 import tensorflow as tf
+from tqdm.auto import tqdm
 
 from alexnet import distribute, inputs, model as model_lib, records
 from alexnet.cli import run_command
 from alexnet.config import ConfigError
 from alexnet.data import CENTRE, topk_error
+from alexnet.defaults import option
 from alexnet.trainer import Progress, model_weights
 
 
@@ -38,12 +40,14 @@ def top_k_errors(probs: np.ndarray, labels: np.ndarray) -> dict:
             "top5_err_pct": topk_error(probs, labels, min(5, probs.shape[1]))}
 
 
-def predict(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def predict(model: keras.Model, dataset: tf.data.Dataset,
+            progress: str | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Softmax probabilities for every image: crops averaged, and the centre crop's.
 
     Args:
       model: maps [B, S, S, 3] images to logits.
       dataset: batches of ([B, S, S, 3] or [B, 10, S, S, 3] ten crops, labels).
+      progress: a progress bar's title (shown on a terminal), or None for none.
 
     Returns:
       (probs, centre_probs, labels): float32 [N, classes] twice (the same for
@@ -59,7 +63,11 @@ def predict(model: keras.Model, dataset: tf.data.Dataset) -> tuple[np.ndarray, n
         probs = tf.reshape(tf.nn.softmax(model(flat, training=False)), [shape[0], shape[1], -1])
         return tf.reduce_mean(probs, axis=1), probs[:, CENTRE]
 
-    outputs = [(*(p.numpy() for p in probabilities(images)), labels.numpy()) for images, labels in dataset]
+    batches = dataset
+    if progress:
+        batches = tqdm(dataset, desc=progress, unit="batch", leave=False, disable=None,
+                       total=int(n) if (n := dataset.cardinality().numpy()) >= 0 else None)
+    outputs = [(*(p.numpy() for p in probabilities(images)), labels.numpy()) for images, labels in batches]
     probs, centre, labels = (np.concatenate(parts) for parts in zip(*outputs))
     return probs.astype(np.float32), centre.astype(np.float32), labels.astype(np.int32)
 
@@ -128,9 +136,11 @@ def evaluate_model(model: keras.Model, config: dict, run_dir: Path, val_source=N
         stats = stats or run_colour_stats(run_dir, config, sources.labelled)
     start = time.time()
     ten_crop = config["eval_ten_crop"]
-    probs, centre_probs, labels = predict(model, eval_batches(config, val_source, stats, batch_size))
+    probs, centre_probs, labels = predict(model, eval_batches(config, val_source, stats, batch_size),
+                                          progress=f"evaluating on {val_source.n_images} val images")
     result = {"model": config["arch"], "dataset": config["dataset"], "split": "val",
-              "n_images": int(len(labels)), "centre": top_k_errors(centre_probs, labels),
+              "n_images": int(len(labels)), "partial": bool(option(config, "eval_images")),
+              "centre": top_k_errors(centre_probs, labels),
               "params": int(model.count_params()), "precision": distribute.resolve_precision(config),
               "hardware": records.hardware(), "checkpoint": checkpoint}
     if ten_crop:

@@ -106,6 +106,19 @@ def train_subset(config: dict, labels) -> np.ndarray | None:
     return np.asarray(_data().balanced_subset(labels, fraction, config["subset_seed"]))
 
 
+def eval_part(config: dict, val):
+    """The reported split, or its `eval_images` class-balanced part (the first
+    images of each class in a fixed order) for a quick look."""
+    n = option(config, "eval_images")
+    if not n:
+        return val
+    if n >= val.n_images:
+        raise ConfigError(f"eval_images={n} is not below the {val.n_images} images of {config['dataset']}'s "
+                          "reported split; use 0 to evaluate all of them")
+    part = _data().balanced_subset(val.labels, n / val.n_images, seed=0)
+    return val.select(part)
+
+
 def subset_record(indices) -> dict:
     """What provenance records about a training subset: its size and a hash."""
     if indices is None:
@@ -174,6 +187,7 @@ def make_sources(config: dict, shard=None) -> Sources:
         val = data.get_source(name, "val", data_dir=config["data_dir"], shard=shard)
     except data.DataError as err:
         raise ConfigError(str(err)) from None
+    val = eval_part(config, val)
     if len(full.class_names) != config["num_classes"]:
         raise ConfigError(f"dataset {name!r} has {len(full.class_names)} classes but num_classes is "
                           f"{config['num_classes']}")

@@ -116,6 +116,11 @@ class Record:
         """The side study the run belongs to (e.g. 'baseline_ablation'), else None."""
         return self.config.get("study") or None
 
+    @property
+    def partial(self) -> bool:
+        """Evaluated on part of the reported split only (`eval_images`, a quick look)."""
+        return bool(self._eval_or_empty().get("partial"))
+
     def _eval_or_empty(self) -> dict:
         path = self.path / "eval.json"
         return _read_json(path) if path.exists() else {}
@@ -195,6 +200,10 @@ def _explicit(found: dict[str, Record], run_ids: Iterable[str], runs_dir: Path, 
     chosen = []
     for run_id in run_ids:
         run_id = Path(run_id).name  # a path to the run folder is accepted too
+        if run_id in found and found[run_id].partial:
+            n = found[run_id]._eval_or_empty().get("n_images")
+            raise RecordError(f"run {run_id} was evaluated on {n} images only (eval_images, a quick look); "
+                              "the tables cite runs evaluated on the whole split")
         if run_id in found:
             chosen.append(found[run_id])
         elif (Path(runs_dir) / run_id / "config.json").exists():
@@ -219,17 +228,19 @@ def cite(runs_dir: Path, results_dir: Path, run_ids: Iterable[str] = (),
       {scale: [records, CNNs first, then by model name]}.
 
     Raises:
-      RecordError: an explicit run that is missing or unfinished, or a requested
-        scale without any record.
+      RecordError: an explicit run that is missing, unfinished or evaluated on
+        part of the split only, or a requested scale without any record.
     """
     found = discover(runs_dir, results_dir)
     explicit = _explicit(found, run_ids, runs_dir, results_dir)
     chosen: dict[tuple[str, str], Record] = {}
     for run_id in sorted(found):
         record = found[run_id]
-        # Side studies have their own tables, and a copy committed under another results
-        # folder (results/scaling/records) is that folder's citation, not this scale's.
-        if not record.is_subset and record.study is None and not record.copied_elsewhere:
+        # Side studies have their own tables, a copy committed under another results folder
+        # (results/scaling/records) is that folder's citation, not this scale's, and a run
+        # evaluated on part of the split is a quick look.
+        quick = record.is_subset or record.partial
+        if not quick and record.study is None and not record.copied_elsewhere:
             chosen[(record.scale, record.model)] = record
     for record in explicit:
         chosen[(record.scale, record.model)] = record

@@ -12,7 +12,7 @@ import pytest
 import tensorflow as tf
 
 from alexnet import evaluate, loop, records, run_folder, train
-from alexnet.config import load_config
+from alexnet.config import ConfigError, load_config
 from tests.conftest import link_cifar
 
 REPO = Path(__file__).resolve().parent.parent
@@ -210,3 +210,22 @@ def test_a_run_prints_no_tensorflow_banner_or_log_lines(runs_dir):
     noise = [line for line in (result.stdout + result.stderr).splitlines()
              if re.match(r"[IWE]\d{4} |WARNING: All log messages|.*(cuInit|oneDNN|cpu_feature_guard)", line)]
     assert noise == []
+
+
+def test_eval_images_evaluates_a_balanced_part_and_the_tables_refuse_it(tiny_cifar, runs_dir, tmp_path):
+    from reporting import tables
+    from reporting.runs import RecordError
+    quick = ["epochs=1", "warmup_epochs=0.0", "batch_size=32", "num_classes=3", "strategy='one_device'",
+             "eval_ten_crop=False", f"dataset='{tiny_cifar}'"]
+    config = train.resolve_config(REPO / CONFIG, quick + ["eval_images=6"])
+    run_dir = train.run(config, verbose=False)
+    result = json.loads((run_dir / "eval.json").read_text())
+    assert result["partial"] is True and result["n_images"] == 6
+    labels = np.load(run_dir / "predictions.npz")["labels"]
+    assert sorted(labels.tolist()) == [0, 0, 1, 1, 2, 2]                # two of each class
+    with pytest.raises(RecordError, match=rf"run {run_dir.name} was evaluated on 6 images only \(eval_images"):
+        tables.generate(runs_dir, tmp_path / "results", run_ids=[run_dir.name])
+    with pytest.raises(RecordError, match="no finished run records"):
+        tables.generate(runs_dir, tmp_path / "results")              # not cited by default either
+    with pytest.raises(ConfigError, match=r"eval_images=48 is not below the 48 images of"):
+        train.run(train.resolve_config(REPO / CONFIG, quick + ["eval_images=48"]), verbose=False)
