@@ -106,7 +106,10 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
     while epoch < config["epochs"]:
         lr = trainer.set_learning_rate(job.steps)
         if verbose:
-            print(f"epoch {epoch + 1}/{config['epochs']} (lr {lr:g})", flush=True)
+            # Warm-up and cosine move the rate within an epoch: say where it starts and ends.
+            last = trainer.schedule.rate(trainer.global_step() + job.steps - 1 - start, job.steps)
+            rates = f"lr {lr:g}" if last == lr else f"lr {lr:g} at its first step, {last:g} at its last"
+            print(f"epoch {epoch + 1}/{config['epochs']} ({rates})", flush=True)
         # On a terminal the bar redraws twice a second; in a log file, a line every 30 s.
         bar = keras.utils.Progbar(job.steps, verbose=1 if verbose else 0,
                                   interval=0.5 if sys.stdout.isatty() else 30.0,
