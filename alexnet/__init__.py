@@ -6,12 +6,11 @@ everything needed to train and evaluate it at three scales.
     python -m alexnet.ensemble --config experiments/cifar10_ensemble.py
     python -m alexnet.predict runs/<run-id> photo.jpg [--ten-crop]
 
-Modules, one concern each:
-  defaults    every config key of the trainer with the paper's value, and its rules
-  config      loading config files, overrides, the checking mechanism (baselines too)
-  model       the networks (alexnet2012 two towers, alexnet2014, the CIFAR nets)
+The network and its trainer, one concern per module:
+  model       the networks (alexnet2012 two towers, alexnet2014, the small-image nets)
   layers      local response normalisation, the two-tower block
-  data/       image sources and the paper's train/eval transforms in tf.data
+  flops       FLOPs per image counted from a network's layers (the bench's utilisation)
+  defaults    every config key of the trainer with the paper's value, and its rules
   inputs      what the trainer reads: sources, held-out split, pipelines by config
   optim       SGD with momentum and coupled weight decay; the learning-rate schedules
   distribute  strategies (one device, mirrored, multi-worker, TPU), precision, towers
@@ -21,13 +20,17 @@ Modules, one concern each:
   train       the command: check the config, set up the run, train, evaluate once
   evaluate    centre and ten-crop evaluation of a model or a run folder
   ensemble    several runs' softmax outputs averaged (the paper's "5 CNNs" row)
-  class_names readable names for wnid labels (Imagenette's ten)
   predict     classify image files with a trained run (top-k names, CSV)
   export      a run as .keras and as a SavedModel serving encoded images
   torchvision_weights  torchvision's ImageNet AlexNet weights as an alexnet2014 run
-  run_folder  run folders: create, resume, lock, log, finish
+  class_names readable names for wnid labels (Imagenette's ten)
+
+Shared infrastructure, which baselines/, drivers/ and reporting/ use too:
+  config      loading config files, overrides, the checking mechanism
   records     the files in a run folder: config, provenance, metrics, eval
+  run_folder  run folders: create, resume, lock, log, finish
   cli         how every command ends: 0, or one line `error: ...`
+  data/       image sources and the paper's train/eval transforms in tf.data
 
 Nothing here imports experiments/ (configs) or drivers/.
 """
