@@ -7,8 +7,9 @@ Ten crops as in section 4.1 of the paper: the four corner and the centre
 network's softmax outputs on the ten are averaged; the centre-crop error comes
 from the same pass (crop 4, the centre of the 256 image, as `eval_dataset`
 would cut it). The results go into the run's eval.json (errors in percent)
-and the 10-crop softmax (float16 `probs` [N, C]) with `labels`, `class_names`
-and the image `paths` into predictions.npz, for confusion matrices. The
+and the centre crop's softmax (float16 `probs` [N, C], the crops the baseline's
+whole-image scores compare with; `ten_crop_probs` beside it) with `labels`,
+`class_names` and the image `paths` into predictions.npz, for confusion matrices. The
 trainer calls `evaluate_model` at the end of every run; this command
 re-evaluates any saved checkpoint, and `load_model` gives other code the
 trained network.
@@ -145,6 +146,9 @@ def evaluate_model(model: keras.Model, config: dict, run_dir: Path, val_source=N
               "hardware": records.hardware(), "checkpoint": checkpoint}
     if ten_crop:
         result["ten_crop"] = top_k_errors(probs, labels)
+    # predictions.npz keeps the centre crop's softmax as `probs` (the crops the hand-crafted
+    # baseline's whole-image scores compare with); the ten-crop average beside it.
+    result["saved_predictions"] = "centre"
     if train_time_s is not None:
         result["train_time_s"] = round(float(train_time_s), 1)
     result["eval_time_s"] = round(time.time() - start, 1)
@@ -153,9 +157,10 @@ def evaluate_model(model: keras.Model, config: dict, run_dir: Path, val_source=N
     files = getattr(val_source, "files", None)
     if files is not None and len(files) == len(labels):
         extra["paths"] = np.asarray(files)  # relative to the source's root, for failure figures
-    np.savez(Path(run_dir) / "predictions.npz", probs=probs.astype(np.float16), labels=labels,
-             class_names=np.asarray(val_source.class_names),
-             crops=np.asarray("ten_crop" if ten_crop else "centre"), **extra)
+    if ten_crop:
+        extra["ten_crop_probs"] = probs.astype(np.float16)
+    np.savez(Path(run_dir) / "predictions.npz", probs=centre_probs.astype(np.float16), labels=labels,
+             class_names=np.asarray(val_source.class_names), crops=np.asarray("centre"), **extra)
     if verbose:
         print(format_result(result))
     return result

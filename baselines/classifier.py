@@ -246,20 +246,34 @@ def select_and_train(cache, train_indices: np.ndarray, n_classes: int, settings:
         # Lowest held-out top-1 error; ties go to the larger alpha (smoother model).
         best = min(reversed(selection), key=lambda r: r["holdout_top1_err_pct"])["alpha"]
         n_search = len(fit_indices)
-        error = {r["alpha"]: r["holdout_top1_err_pct"] for r in selection}
-        grid = sorted(error)
-        neighbour = {grid[0]: grid[1], grid[-1]: grid[-2]}
-        # At the edge and better than its neighbour: the optimum may lie outside the grid. (A tie
-        # across the grid, common when n < dimension and the classes are separable, is not that.)
-        if best in neighbour and error[best] < error[neighbour[best]]:
+        verdict = choice_verdict(selection, best)
+        if verdict == "edge":
             log.warning("the chosen SVM penalty alpha=%g is at the edge of svm_alphas %s; "
                         "consider extending the grid", best, list(settings.alphas))
+        elif verdict == "tie":
+            log.warning("every SVM penalty in svm_alphas %s gives the same held-out error: C is not "
+                        "chosen by these data (the record says so)", list(settings.alphas))
         if not settings.refit:
             return models[settings.alphas.index(best)], _mark(selection, best, best)
     final_indices = train_indices if settings.refit_with_holdout else np.setdiff1d(train_indices, holdout_indices)
     final_alpha = best * n_search / len(final_indices)  # the same C = 1 / (alpha n) on the final images
     final = train(cache, final_indices, n_classes, [final_alpha], settings)[0]
     return final, _mark(selection, best, final_alpha)
+
+
+def choice_verdict(selection: list[dict], best: float) -> str:
+    """How the held-out data chose the penalty: 'interior' (an optimum inside the grid),
+    'edge' (at an end of the grid and better than its neighbour: the optimum may lie
+    outside), 'tie' (every candidate the same held-out error: nothing was chosen) or
+    'fixed' (one candidate, or no held-out images)."""
+    error = {r["alpha"]: r.get("holdout_top1_err_pct") for r in selection}
+    if len(error) < 2 or None in error.values():
+        return "fixed"
+    if len(set(error.values())) == 1:
+        return "tie"
+    grid = sorted(error)
+    neighbour = {grid[0]: grid[1], grid[-1]: grid[-2]}
+    return "edge" if best in neighbour and error[best] < error[neighbour[best]] else "interior"
 
 
 def _mark(selection: list[dict], best: float, final_alpha: float) -> list[dict]:

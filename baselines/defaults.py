@@ -72,6 +72,9 @@ def fv_optional_config() -> dict:
         "svm_refit_with_holdout": True,
         # The batched solver's stopping rule: largest projected gradient of a pass (liblinear's eps).
         "svm_tol": 0.1,
+        # What PCA and GMM are fitted on in a subset run (train_fraction < 1): 'split', the
+        # whole training split (images the CNN never sees); 'cell', the run's own images.
+        "encoder_fit": "split",
     }
 
 
@@ -90,5 +93,6 @@ RULES = {
     "svm_solver": one_of(SVM_SOLVERS),
     "svm_exact_max_gb": (lambda v: v >= 0, "0 or more (GiB)"),
     "svm_tol": POSITIVE,
+    "encoder_fit": one_of(("split", "cell")),
     "study": (lambda v: v is None or (isinstance(v, str) and v != ""), "a non-empty name"),
 }

@@ -120,6 +120,17 @@ def _train_indices(config: dict, train) -> tuple[np.ndarray, np.ndarray]:
     return idx, data.holdout_split(train.labels, idx, hold, int(config["seed"]))[1]
 
 
+def _cell(config: dict, train):
+    """(the source the encoder is fitted on and the SVM reads, training indices into it,
+    held-out indices into it). With encoder_fit='cell' a subset run (train_fraction < 1)
+    fits PCA and GMM on its own images only, as the CNN sees only those; 'split' fits them
+    on the whole training split (unlabelled images the CNN never sees)."""
+    idx, held = _train_indices(config, train)
+    if config.get("encoder_fit", "split") == "cell" and len(idx) < train.n_images:
+        return train.select(idx), np.arange(len(idx), dtype=np.int64), np.searchsorted(idx, held)
+    return train, idx, held
+
+
 def run(config: dict) -> Path:
     """The whole pipeline for one config; returns the finished run folder."""
     config = validate(config)
@@ -142,6 +153,7 @@ def _run_in(run_dir: Path, config: dict, train, val, start: float) -> None:
     records.write_provenance(run_dir, {"name": config["dataset"], "root": train.root,
                                        "fingerprint": train.fingerprint, "train": train.info(),
                                        "val": val.info()})
+    train, idx, held = _cell(config, train)
     cache = prepare_cache(config, train, val)
     note(f"cache: {cache['key_dir']}")
     for split, source in (("train", train), ("val", val)):
@@ -149,9 +161,8 @@ def _run_in(run_dir: Path, config: dict, train, val, start: float) -> None:
             raise ConfigError(f"{split} cache incomplete after extraction: {cache[split].folder}")
         if not np.array_equal(cache[split].labels(), source.labels):
             raise ConfigError(f"{cache[split].folder}: cached labels disagree with the source; delete it")
-
-    idx, held = _train_indices(config, train)
-    np.savez(run_dir / "train_subset.npz", indices=idx, holdout=held)
+    # Positions in the full training split, whichever source the cache holds.
+    np.savez(run_dir / "train_subset.npz", indices=train.positions[idx], holdout=train.positions[held])
     settings = classifier.ClassifierSettings.from_config(config, n_workers(config))
     t0 = time.time()
     solver = settings.solver_for(len(idx), cache["train"].fv_dim)  # of the final model
@@ -164,14 +175,16 @@ def _run_in(run_dir: Path, config: dict, train, val, start: float) -> None:
     for row in selection:
         note(f"alpha {row['alpha']:.1e}: held-out top-1 {row.get('holdout_top1_err_pct', float('nan')):.2f}%"
              + (" (chosen)" if row["chosen"] else ""))
-    errs = _write_record(run_dir, config, cache, model, idx, held, selection, svm_s, start, val, solver)
+    errs = _write_record(run_dir, config, cache, model, idx, held, selection, svm_s, start, val, solver,
+                         train.positions[idx])
     run_folder.mark_done(run_dir)
     note(f"val top-1 {errs['val_top1_err_pct']:.2f}%  top-5 {errs['val_top5_err_pct']:.2f}%  "
          f"({time.time() - start:.0f} s)")
 
 
 def _write_record(run_dir: Path, config: dict, cache: dict, model, idx: np.ndarray, held: np.ndarray,
-                  selection: list[dict], svm_s: float, start: float, val, solver: str) -> dict:
+                  selection: list[dict], svm_s: float, start: float, val, solver: str,
+                  idx_full: np.ndarray) -> dict:
     """Scores train and val, then writes predictions.npz, metrics.csv and eval.json."""
     (val_scores,), val_labels, val_idx = classifier.decision_scores([model], cache["val"], None)
     (tr_scores,), tr_labels, _ = classifier.decision_scores([model], cache["train"], idx)
@@ -203,8 +216,10 @@ def _write_record(run_dir: Path, config: dict, cache: dict, model, idx: np.ndarr
         "train_subset": {"fraction": float(config["train_fraction"]), "seed": int(config["subset_seed"]),
                          "n_images": int(len(idx)), "n_holdout": int(len(held)),
                          "final_fit_includes_holdout": bool(config.get("svm_refit_with_holdout", True)),
-                         "sha256": hashlib.sha256(idx.tobytes()).hexdigest()[:16]},
+                         "encoder_fit": config.get("encoder_fit", "split"),
+                         "sha256": hashlib.sha256(np.asarray(idx_full, np.int64).tobytes()).hexdigest()[:16]},
         "svm_solver": solver,
+        "svm_choice": classifier.choice_verdict(selection, next(r["alpha"] for r in selection if r["chosen"])),
         "svm_selection": selection, "cache_key": cache["key"], "hardware": records.hardware()})
     return errs
 

@@ -76,6 +76,9 @@ def cnn_config(config_file: str, fraction: float, seed: int, max_epochs: int) ->
     from alexnet import train
 
     config = load_config(_config_file(config_file))
+    if seed:
+        # The seed varies everything: the subset, and the weights' initialisation and data order.
+        config.update(seed=seed)
     if fraction < 1.0:
         base = config["epochs"]
         epochs = scaled_epochs(base, fraction, max_epochs)
@@ -88,12 +91,18 @@ def cnn_config(config_file: str, fraction: float, seed: int, max_epochs: int) ->
 
 
 def fv_config(config_file: str, fraction: float, seed: int) -> dict:
-    """The baseline's config of one Fisher-vector cell: only the SVM's training subset changes."""
+    """The baseline's config of one Fisher-vector cell: the scale's own config (whose final
+    SVM leaves the held-out part out, as the CNN does, and whose one exact solver serves
+    every cell), on the cell's subset, with the encoder fitted on the cell's own images
+    and the held-out split following `seed` as the CNN's does."""
     from baselines import run as baseline
+    from baselines.defaults import fv_optional_config
 
-    config = load_config(_config_file(config_file))
+    config = load_config(_config_file(config_file), optional=fv_optional_config())
+    if seed:
+        config.update(seed=seed)
     if fraction < 1.0:
-        config.update(train_fraction=fraction, subset_seed=seed)
+        config.update(train_fraction=fraction, subset_seed=seed, encoder_fit="cell")
     return baseline.validate(config)
 
 

@@ -6,9 +6,11 @@
 
 Per scale, into results/<scale>/figures/:
 
-    learning_curves        train and held-out error per epoch of each CNN, lr drops marked
-    confusion              row-normalised confusion matrices, CNN and baseline
-    per_class_error        top-1 error per class, both models
+    learning_curves        per CNN: train and held-out error, train and held-out loss,
+                           and the learning rate per epoch, lr drops marked
+    confusion              row-normalised confusion matrices, CNN and baseline, each
+                           titled with its crops and the table's top-1 error for them
+    per_class_error        top-1 error per class, both models, from the same counts
     conv1_filters_<arch>   the learned conv1 filters, towers apart (paper, Fig. 3)
     nearest_neighbours_<arch>  validation images and their nearest training images
                            in fc7 space (paper, Fig. 4)
@@ -22,6 +24,13 @@ The cited runs are those of `reporting.tables` (newest finished per scale and
 model, or --run-ids). Learning curves, confusion and gap need only the records
 (the committed copies suffice); filters and neighbours need the run folder's
 checkpoint and the images, and are skipped with a note when either is missing.
+
+Every figure draws a model in its family's colour (`plots.FAMILY_COLOURS`), names
+the split a scale reports (CIFAR-10: its test split; elsewhere the validation
+split) and prints error rates with the tables' two decimals. A confusion matrix
+shows the crops of the record's saved predictions (`predictions.saved_crops`): a
+CNN evaluated on ten crops keeps only those, so its panel says 10-crop beside
+the baseline's centre crop, and the figure's title says that the crops differ.
 """
 
 from __future__ import annotations
@@ -55,28 +64,86 @@ def _label(record: Record) -> str:
     return f"{display_name(record.model, record.kind)}\n{record.run_id}"
 
 
+def _family(record: Record) -> str:
+    return plots.family(record.kind, record.model)
+
+
+# How the figures name a crop mode: the words of the tables' column headers.
+CROP_LABELS = {"centre": "centre crop", "ten_crop": "10-crop"}
+
+
 def record_figures(cited: list[Record], out_dir: Path) -> list[Path]:
     """Learning curves, confusion matrices and per-class error of one scale's runs."""
     written = []
-    curves = [(_label(r), m) for r in cited if r.kind == "cnn"
-              for m in [r.metrics()] if len(m) and "epoch" in m]
-    if curves:
-        written += save(plots.learning_curves(curves), out_dir, "learning_curves")
-    # The saved predictions are what the table's matching column measured: the CNN's
-    # 10-crop softmax where it ran ten crops, else the centre crop (the baseline: the whole image).
-    matrices = [(f"{display_name(r.model, r.kind)}, {_crops(r)}", c) for r in cited
-                for c in [predictions.record_confusion(r)] if c is not None]
-    if matrices:
-        written += save(plots.confusion(matrices), out_dir, "confusion")
-        errors = pd.DataFrame({f"{name} ({_error(c):.1f}% overall)": predictions.per_class_error(c)
-                               for name, c in matrices})
-        written += save(plots.per_class(errors), out_dir, "per_class_error")
+    cnns = [(r, m) for r in cited if r.kind == "cnn" for m in [r.metrics()] if len(m) and "epoch" in m]
+    if cnns:
+        written += save(plots.learning_curves([(_label(r), m) for r, m in cnns], [_family(r) for r, _ in cnns]),
+                        out_dir, "learning_curves")
+    shown = [(r, c, predictions.saved_crops(r)) for r in cited
+             for c in [predictions.record_confusion(r)] if c is not None]
+    if shown:
+        written += save(confusion_figure(shown), out_dir, "confusion")
+        written += save(per_class_figure(shown), out_dir, "per_class_error")
     return written
 
 
-def _crops(record: Record) -> str:
-    """Which test crops a record's saved predictions (and its confusion matrix) used."""
-    return "10-crop" if record.eval().get("ten_crop") else "centre crop"
+def _scale_and_split(records: list[Record]) -> str:
+    scale = records[0].scale
+    return f"{scale}, {plots.split_name(scale)} split"
+
+
+def _table_error(record: Record, crops: str, counts: pd.DataFrame) -> float:
+    """Top-1 error of the crops shown, as the table prints it (eval.json), else from the counts."""
+    block = record.eval().get(crops) or {}
+    try:
+        return float(block["top1_err_pct"])
+    except (KeyError, TypeError, ValueError):
+        return _error(counts)
+
+
+def confusion_figure(shown: list[tuple[Record, pd.DataFrame, str]]):
+    """Confusion matrices of one scale's runs, each panel titled with its model, crops and top-1 error.
+
+    Args:
+      shown: (record, confusion counts, crops) per run; crops as `predictions.saved_crops`.
+    """
+    panels = [(f"{display_name(r.model, r.kind)}: {CROP_LABELS[crops]}, top-1 error "
+               f"{_table_error(r, crops, c):.2f}%" + _centre_aside(r, crops), c) for r, c, crops in shown]
+    return plots.confusion(panels, [_family(r) for r, _, _ in shown],
+                           title=f"Confusion matrices, {_scale_and_split([r for r, _, _ in shown])}: "
+                                 + _crops_phrase(shown))
+
+
+def per_class_figure(shown: list[tuple[Record, pd.DataFrame, str]]):
+    """Per-class top-1 error of one scale's runs, from the same counts as `confusion_figure`."""
+    errors = pd.DataFrame({f"{display_name(r.model, r.kind)}, {CROP_LABELS[crops]}: "
+                           f"{_table_error(r, crops, c):.2f}% overall": predictions.per_class_error(c)
+                           for r, c, crops in shown})
+    return plots.per_class(errors, [_family(r) for r, _, _ in shown],
+                           title=f"Per-class top-1 error, {_scale_and_split([r for r, _, _ in shown])}: "
+                                 + _crops_phrase(shown))
+
+
+def _centre_aside(record: Record, crops: str) -> str:
+    """For a matrix of ten crops: the centre-crop error beside it, which compares with the baseline's."""
+    if crops == "centre":
+        return ""
+    block = record.eval().get("centre") or {}
+    return f" (centre crop: {block['top1_err_pct']:.2f}%)" if "top1_err_pct" in block else ""
+
+
+def _crops_phrase(shown: list[tuple[Record, pd.DataFrame, str]]) -> str:
+    """One crop mode for all: its name. Several: which family shows which, since the
+    records keep the predictions of one crop mode each (the CNN's: ten crops)."""
+    modes = list(dict.fromkeys(crops for _, _, crops in shown))  # in the panels' order
+    if len(modes) == 1:
+        return CROP_LABELS[modes[0]]
+    parts = []
+    for mode in modes:
+        families = list(dict.fromkeys(plots.FAMILY_LABELS.get(_family(r), r.kind)
+                                      for r, _, crops in shown if crops == mode))
+        parts.append(f"{' and '.join(families)} {CROP_LABELS[mode]}")
+    return ", ".join(parts) + " (a record keeps one crop mode's predictions; each error is the table's for its crops)"
 
 
 def _error(counts: pd.DataFrame) -> float:

@@ -1,7 +1,9 @@
 """What the saved validation predictions say: confusion, per-class error, failures.
 
 Both models write `predictions.npz` into their run folder: `probs` [N, C] (the
-CNN's 10-crop softmax, the baseline's scores), `labels` [N], and where known
+CNN's centre-crop softmax, with `ten_crop_probs` beside it, in runs whose eval.json
+says `saved_predictions: centre`; the 10-crop softmax in older CNN runs; the
+baseline's scores), `labels` [N], and where known
 `class_names` [C] and `paths` [N]. Committed copies of records have no
 predictions.npz (it grows to 100 MB at 1000 classes) but, for up to
 MAX_CONFUSION_CLASSES classes, a `confusion.csv` written by `reporting.tables`,
@@ -76,6 +78,27 @@ def record_confusion(record: Record) -> pd.DataFrame | None:
         return confusion(preds)
     path = record.file("confusion.csv")
     return pd.read_csv(path, index_col=0) if path is not None else None
+
+
+def saved_crops(record: Record) -> str:
+    """Which crops the record's saved predictions (and so its confusion.csv) used.
+
+    Returns:
+      'centre' (the centre crop; the baseline's whole image) or 'ten_crop' (the
+      softmax averaged over ten crops, which CNN records kept before eval.json's
+      `saved_predictions` existed). Read from eval.json's `saved_predictions`, else
+      from predictions.npz's `crops`, else from eval.json: older CNN runs and the
+      ensemble saved ten-crop predictions exactly when eval.json has ten-crop errors.
+    """
+    saved = record.eval().get("saved_predictions")  # written since the trainer saves the centre crop
+    if saved:
+        return saved
+    path = record.file("predictions.npz")
+    if path is not None:
+        with np.load(path, allow_pickle=False) as data:
+            if "crops" in data:
+                return "ten_crop" if str(data["crops"]) == "ten_crop" else "centre"
+    return "ten_crop" if record.eval().get("ten_crop") else "centre"
 
 
 def per_class_error(counts: pd.DataFrame) -> pd.Series:

@@ -39,10 +39,11 @@ def cache_dir(tmp_path_factory):
 
 
 def _config(tiny_cifar, cache_dir, *overrides):
+    from baselines.defaults import fv_optional_config
     return load_config(CONFIG, [f"dataset='folder:{tiny_cifar}'", f"cache_dir='{cache_dir}'",
                                 "gmm_components=16", "gmm_images=100", "gmm_samples=20000",
                                 "svm_alphas=[1e-4, 1e-3, 1e-2]", "svm_epochs=15", "cache_shard_size=64",
-                                "workers=2", "progress=False", *overrides])
+                                "workers=2", "progress=False", *overrides], fv_optional_config())
 
 
 @pytest.fixture(scope="module")
@@ -166,3 +167,37 @@ def test_the_command_line_says_one_thing_when_data_or_vlfeat_is_missing(tmp_path
     monkeypatch.setattr(descriptors, "dsift", None)  # as on a machine without VLFeat
     assert fv_run.main(["--config", CONFIG]) == 2
     assert capsys.readouterr().err.strip() == "error: " + descriptors.VLFEAT_MISSING
+
+
+def test_a_cell_fits_its_encoder_on_its_own_images_and_learns_from_the_cnns(tiny_cifar, cache_dir, tmp_path,
+                                                                              monkeypatch):
+    from alexnet import inputs, train
+    monkeypatch.setenv("RUNS_DIR", str(tmp_path / "runs"))
+    cell = ["train_fraction=0.5", "subset_seed=1", "encoder_fit='cell'", "svm_refit_with_holdout=False"]
+    run_dir = fv_run.run(_config(tiny_cifar, cache_dir, *cell))
+    result = json.loads((run_dir / "eval.json").read_text())
+    assert result["train_subset"]["encoder_fit"] == "cell" and result["train_subset"]["n_images"] == 250
+    # The encoder and the cache hold the cell's 250 images only, not the split's 500.
+    settings = json.loads((cache_dir / result["cache_key"] / "settings.json").read_text())
+    assert settings["train"]["n_images"] == 250 and settings["train"]["selection"]
+    # The CNN of the same cell (same fraction, subset seed and held-out split) trains on
+    # exactly the images the final SVM learns from.
+    cnn = train.resolve_config(REPO / "experiments/cifar10_convnet.py",
+                               [f"dataset='folder:{tiny_cifar}'", "train_fraction=0.5", "subset_seed=1",
+                                "seed=0"])
+    cnn_train = set(inputs.make_sources(cnn).train.positions.tolist())
+    with np.load(run_dir / "train_subset.npz") as s:
+        fv_final = set(s["indices"].tolist()) - set(s["holdout"].tolist())
+    assert fv_final == cnn_train and len(cnn_train) == 220           # 25 a class, 3 held out
+    assert result["train_subset"]["final_fit_includes_holdout"] is False
+
+
+def test_a_tie_among_the_penalties_is_reported():
+    from baselines.classifier import choice_verdict
+    rows = [{"alpha": a, "holdout_top1_err_pct": e} for a, e in ((1e-4, 37.2), (1e-3, 37.2), (1e-2, 37.2))]
+    assert choice_verdict(rows, 1e-2) == "tie"
+    rows[1]["holdout_top1_err_pct"] = 30.0
+    assert choice_verdict(rows, 1e-3) == "interior"
+    rows[0]["holdout_top1_err_pct"] = 20.0
+    assert choice_verdict(rows, 1e-4) == "edge"
+    assert choice_verdict(rows[:1], 1e-4) == "fixed"

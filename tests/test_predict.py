@@ -40,13 +40,14 @@ def test_predictions_are_the_evaluations_softmax(run):
     """The predictor reproduces the trainer's own evaluation of the same images."""
     run_dir, val = run
     predictor = predict.Predictor(run_dir)
-    saved = np.load(run_dir / "predictions.npz")  # ten-crop softmax of val, in order
+    saved = np.load(run_dir / "predictions.npz")  # centre-crop and ten-crop softmax of val, in order
     for i, rel in enumerate(saved["paths"][:4]):
         path = val.parent / rel
-        p = predictor.predict(path, k=3, ten_crop=True)
-        assert [label for label, _, _ in p.top] == [CLASSES[j] for j in np.argsort(-saved["probs"][i])[:3]]
-        np.testing.assert_allclose(sorted((prob for _, _, prob in p.top), reverse=True),
-                                   np.sort(saved["probs"][i].astype(np.float32))[::-1], atol=2e-3)
+        for ten_crop, key in ((False, "probs"), (True, "ten_crop_probs")):
+            p = predictor.predict(path, k=3, ten_crop=ten_crop)
+            assert [label for label, _, _ in p.top] == [CLASSES[j] for j in np.argsort(-saved[key][i])[:3]]
+            np.testing.assert_allclose(sorted((prob for _, _, prob in p.top), reverse=True),
+                                       np.sort(saved[key][i].astype(np.float32))[::-1][:3], atol=2e-3)
 
 
 def test_command_line_top5_csv_and_a_bad_file(run, tmp_path, capsys):

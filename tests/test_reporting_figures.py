@@ -3,7 +3,9 @@
 import shutil
 
 import numpy as np
+import pandas as pd
 import pytest
+from matplotlib.colors import to_hex
 
 from reporting import figures, inspection, plots, predictions
 from reporting.runs import read_record
@@ -41,15 +43,43 @@ def test_figures_regenerate_from_committed_records_alone(scale):
     assert all(p.stat().st_size > 1000 for p in written)
 
 
+def _drawn_confusion(monkeypatch, records, out):
+    """The panel titles and the figure title record_figures gives plots.confusion."""
+    drawn = {}
+
+    def confusion(matrices, families=None, title=""):
+        drawn.update(panels=[t for t, _ in matrices], families=families, title=title)
+        return plots.Figure()
+    monkeypatch.setattr(plots, "confusion", confusion)
+    monkeypatch.setattr(plots, "per_class", lambda errors, families=None, title="": plots.Figure())
+    figures.record_figures(records, out)
+    return drawn
+
+
 def test_confusion_titles_name_the_crops_the_table_column_used(scale, monkeypatch):
     runs, _, made = scale
-    drawn = {}
-    monkeypatch.setattr(plots, "confusion", lambda matrices: drawn.update(matrices) or plots.Figure())
-    monkeypatch.setattr(plots, "per_class", lambda errors: plots.Figure())
-    figures.record_figures([read_record(made["cnn"]), read_record(made["baseline"])], runs.parent / "out")
-    # The CNN's saved predictions are its 10-crop softmax; the baseline scores the whole image.
-    assert sorted(drawn) == ["AlexNet 2012 (two towers), 10-crop",
-                             "Dense SIFT + Fisher vectors + linear SVM (plain), centre crop"]
+    drawn = _drawn_confusion(monkeypatch, [read_record(made["cnn"]), read_record(made["baseline"])],
+                             runs.parent / "out")
+    # The CNN's saved predictions are its 10-crop softmax, the baseline scores the whole image: each
+    # panel names its crops and the table's error for them (two decimals), the CNN's centre crop beside.
+    assert drawn["panels"] == ["AlexNet 2012 (two towers): 10-crop, top-1 error 29.98% (centre crop: 31.23%)",
+                               "Dense SIFT + Fisher vectors + linear SVM (plain): centre crop, top-1 error 45.50%"]
+    assert drawn["families"] == ["cnn", "handcrafted"]
+    assert drawn["title"].startswith("Confusion matrices, imagenette, validation split: CNN 10-crop, "
+                                     "hand-crafted centre crop (a record keeps one crop mode's predictions")
+
+
+def test_confusion_of_centre_crop_predictions_only_says_centre_crop_once(tmp_path, monkeypatch):
+    runs = tmp_path / "runs"
+    made = fake_scale(runs, dataset="cifar10")
+    npz = made["cnn"] / "predictions.npz"
+    with np.load(npz) as saved:
+        data = dict(saved)
+    np.savez(npz, **data, crops=np.asarray("centre"))  # a CNN evaluated on the centre crop only
+    drawn = _drawn_confusion(monkeypatch, [read_record(made["cnn"]), read_record(made["baseline"])],
+                             tmp_path / "out")
+    assert drawn["title"] == "Confusion matrices, cifar10, test split: centre crop"
+    assert drawn["panels"][0] == "AlexNet 2012 (two towers): centre crop, top-1 error 31.23%"
 
 
 def test_model_figures_are_skipped_with_a_note_without_checkpoints(scale):
@@ -137,3 +167,72 @@ def test_figures_name_imagenette_classes_not_wnids():
     assert [t.get_text() for t in fig.axes[0].get_yticklabels()] == ["tench", "English springer", "parachute"]
     fig = plots.per_class(pd.DataFrame({"model": [10.0, 20.0, 30.0]}, index=wnids))
     assert [t.get_text() for t in fig.axes[0].get_xticklabels()] == ["tench", "English springer", "parachute"]
+
+
+def _bar_colours(ax) -> list[str]:
+    """The colour of each bar series (container) of an axes, alpha dropped."""
+    return [to_hex(c.patches[0].get_facecolor(), keep_alpha=False) for c in ax.containers
+            if len(c.patches) and np.isfinite(c.patches[0].get_height())]
+
+
+def test_a_model_family_has_one_colour_in_every_figure(scale):
+    from reporting.tables import summary_frame
+    _, _, made = scale
+    cnn, baseline = read_record(made["cnn"]), read_record(made["baseline"])
+    cnn_colour, handcrafted_colour = plots.FAMILY_COLOURS["cnn"], plots.FAMILY_COLOURS["handcrafted"]
+    assert cnn_colour != handcrafted_colour
+    # Per-class error, the baseline listed first: the order must not decide a model's colour.
+    shown = [(r, predictions.record_confusion(r), predictions.saved_crops(r)) for r in (baseline, cnn)]
+    per_class = figures.per_class_figure(shown)
+    assert _bar_colours(per_class.axes[0]) == [handcrafted_colour, cnn_colour]
+    # The gap figure: top-1 (light) and top-5 bars of the CNN, then of the baseline.
+    ours = summary_frame([cnn, baseline]).assign(scale="imagenette", name=["CNN", "FV"])
+    gap = plots.gap(ours, pd.DataFrame(columns=["year", "kind", "model", "role", "top5_err_pct"]))
+    assert _bar_colours(gap.axes[0]) == [cnn_colour] * 2 + [handcrafted_colour] * 2
+    # The learning curves draw the CNN's held-out error in its family's colour too.
+    curves = plots.learning_curves([("run", cnn.metrics())], [plots.family(cnn.kind, cnn.model)])
+    held_out = next(line for line in curves.axes[0].get_lines() if line.get_label() == "held-out top-1")
+    assert to_hex(held_out.get_color()) == cnn_colour
+    # reporting.scaling_presentation and reporting.classes colour by KIND_COLOURS: the same colours.
+    assert plots.KIND_COLOURS == {"cnn": cnn_colour, "handcrafted": handcrafted_colour}
+    # An ensemble of CNNs: a shade of the CNN's colour, not a colour of its own.
+    ensemble = plots.family_colour("cnn", "cifar_alexnet_ensemble")
+    assert ensemble not in (cnn_colour, handcrafted_colour)
+    assert ensemble == plots.shade(cnn_colour, -0.45)
+
+
+def test_learning_curves_have_error_loss_and_learning_rate_panels(scale):
+    _, _, made = scale
+    metrics = read_record(made["cnn"]).metrics()
+    fig = plots.learning_curves([("run a", metrics), ("run b", metrics)])
+    assert len(fig.axes) == 6  # one row of three panels per run
+    error, loss, lr = fig.axes[:3]
+    assert [ax.get_ylabel() for ax in (error, loss, lr)] == ["error (%)", "loss (cross-entropy)", "learning rate"]
+    lines = {line.get_label(): line for line in loss.get_lines()}
+    assert np.allclose(lines["train loss"].get_ydata(), metrics["train_loss"])
+    assert np.allclose(lines["held-out loss"].get_ydata(), metrics["heldout_loss"])
+    assert np.allclose(lr.get_lines()[0].get_ydata(), metrics["lr"])
+    assert lr.get_yscale() == "log"  # a step schedule (/10 at epoch 4)
+
+
+def test_learning_curves_mark_where_the_held_out_loss_was_lowest(scale):
+    _, _, made = scale
+    metrics = read_record(made["cnn"]).metrics()
+    metrics["heldout_loss"] = [2.0, 1.5, 1.2, 1.4, 1.7]  # overfitting from epoch 4
+    loss = plots.learning_curves([("run", metrics)]).axes[1]
+    lowest = next(line for line in loss.get_lines() if line.get_label().startswith("lowest held-out loss"))
+    assert lowest.get_label() == "lowest held-out loss (epoch 3)" and list(lowest.get_ydata()) == [1.2]
+
+
+def test_gap_names_the_split_each_scale_reports_and_prints_two_decimals():
+    ours = pd.DataFrame({"scale": ["cifar10", "cifar10", "imagenette"], "name": ["CNN", "FV", "CNN"],
+                         "model": ["cifar_alexnet", "dsift_fv_svm", "alexnet2012"],
+                         "kind": ["cnn", "handcrafted", "cnn"],
+                         "top1_err_pct_centre": [14.949999999999996, 25.549999999999994, 19.41],
+                         "top5_err_pct_centre": [0.79, 2.88, 2.19]})
+    fig = plots.gap(ours, pd.DataFrame(columns=["year", "kind", "model", "role", "top5_err_pct"]))
+    texts = [t.get_text() for t in fig.axes[0].texts]
+    assert "cifar10\n(test split)" in texts and "imagenette\n(validation split)" in texts
+    assert {"14.95", "25.55", "19.41"} <= set(texts)  # as the tables print them, not 14.9 / 25.5
+    assert "validation" not in fig.axes[0].get_ylabel()
+    assert plots.split_name("cifar10") == "test" and plots.split_name("tiny_imagenet") == "validation"

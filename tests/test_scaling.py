@@ -37,7 +37,11 @@ def test_full_run_is_the_scale_own_config_and_small_runs_scale_their_epochs():
     assert (small["train_fraction"], small["subset_seed"], small["eval_ten_crop"]) == (0.1, 2, False)
     fv = [c.config for c in cells if c.model == "fv" and c.fraction == 0.3][0]
     fv_full = [c.config for c in cells if c.model == "fv" and c.fraction == 1.0][0]
-    assert {k for k in fv if fv[k] != fv_full[k]} == {"train_fraction"}  # same vectors, new SVM
+    # The cell's own images: the subset, and an encoder fitted on them alone.
+    assert {k for k in {*fv, *fv_full} if fv.get(k) != fv_full.get(k)} == {"train_fraction", "encoder_fit"}
+    assert fv["encoder_fit"] == "cell"
+    # A seed varies everything: the subset, and the CNN's initialisation and data order.
+    assert small["seed"] == 2 and cnn[(0.1, 0)]["seed"] == 0
 
 
 def test_scaled_epochs_grow_as_one_over_the_root_of_the_fraction_up_to_the_cap():

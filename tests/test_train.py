@@ -86,6 +86,11 @@ def test_run_folder_holds_the_whole_record(real_run):
     np.testing.assert_allclose(predictions["probs"].astype(np.float32).sum(axis=1), 1.0, atol=2e-3)
     assert sorted(np.bincount(predictions["labels"])) == [N_VAL] * 3
     assert predictions["paths"][0].startswith("val/")
+    # `probs` is the centre crop (as the baseline's whole image), the ten-crop average beside it.
+    assert result["saved_predictions"] == "centre" and str(predictions["crops"]) == "centre"
+    for key, crops in (("probs", "centre"), ("ten_crop_probs", "ten_crop")):
+        wrong = predictions[key].astype(np.float32).argmax(1) != predictions["labels"]
+        assert 100 * wrong.mean() == pytest.approx(result[crops]["top1_err_pct"], abs=100 / (3 * N_VAL) + 1e-6)
     assert run_folder.is_done(run_dir)
     assert "done: cifar_alexnet" in (run_dir / "log.txt").read_text()
 
