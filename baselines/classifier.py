@@ -49,6 +49,8 @@ from typing import Sequence
 
 import numpy as np
 
+from baselines.selection import choice_verdict
+
 log = logging.getLogger("baselines")
 
 
@@ -259,21 +261,6 @@ def select_and_train(cache, train_indices: np.ndarray, n_classes: int, settings:
     final_alpha = best * n_search / len(final_indices)  # the same C = 1 / (alpha n) on the final images
     final = train(cache, final_indices, n_classes, [final_alpha], settings)[0]
     return final, _mark(selection, best, final_alpha)
-
-
-def choice_verdict(selection: list[dict], best: float) -> str:
-    """How the held-out data chose the penalty: 'interior' (an optimum inside the grid),
-    'edge' (at an end of the grid and better than its neighbour: the optimum may lie
-    outside), 'tie' (every candidate the same held-out error: nothing was chosen) or
-    'fixed' (one candidate, or no held-out images)."""
-    error = {r["alpha"]: r.get("holdout_top1_err_pct") for r in selection}
-    if len(error) < 2 or None in error.values():
-        return "fixed"
-    if len(set(error.values())) == 1:
-        return "tie"
-    grid = sorted(error)
-    neighbour = {grid[0]: grid[1], grid[-1]: grid[-2]}
-    return "edge" if best in neighbour and error[best] < error[neighbour[best]] else "interior"
 
 
 def _mark(selection: list[dict], best: float, final_alpha: float) -> list[dict]:

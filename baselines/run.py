@@ -42,6 +42,7 @@ from baselines.defaults import RULES, fv_base_config, fv_optional_config
 from baselines.descriptors import require_vlfeat
 from baselines.encode_cache import default_cache_dir, open_split, settings_key
 from baselines.encoder import EncoderSettings
+from baselines.selection import record_verdict
 from baselines.extract import encode_split, fit_or_load_encoder
 
 log = logging.getLogger("baselines")
@@ -219,7 +220,7 @@ def _write_record(run_dir: Path, config: dict, cache: dict, model, idx: np.ndarr
                          "encoder_fit": config.get("encoder_fit", "split"),
                          "sha256": hashlib.sha256(np.asarray(idx_full, np.int64).tobytes()).hexdigest()[:16]},
         "svm_solver": solver,
-        "svm_choice": classifier.choice_verdict(selection, next(r["alpha"] for r in selection if r["chosen"])),
+        "svm_choice": record_verdict({"svm_selection": selection}),
         "svm_selection": selection, "cache_key": cache["key"], "hardware": records.hardware()})
     return errs
 

@@ -137,6 +137,25 @@ def verdict(group: pd.DataFrame) -> str:
                    f"Fisher vectors{spread}; an extrapolation beyond the data, not a measurement).")
 
 
+CHOICE_WORDS = {"interior": "chosen inside the grid", "edge": "at an edge of the grid (the optimum may lie "
+                "beyond it)", "tie": "every candidate tied on the held-out images (C is not determined "
+                "by these data)", "fixed": "a single candidate"}
+
+
+def penalty_line(group) -> str:
+    """How the held-out images chose the baseline's penalty C, per training fraction."""
+    rows = group[group["kind"] == "handcrafted"]
+    if "svm_choice" not in rows or not len(rows):
+        return ""
+    by_choice: dict[str, list[float]] = {}
+    for fraction, choices in zip(rows["train_fraction"], rows["svm_choice"]):
+        for choice in str(choices).split():
+            by_choice.setdefault(choice, []).append(fraction)
+    parts = [f"{CHOICE_WORDS.get(c, c)} at {', '.join(f'{f:g}' for f in sorted(fs))}"
+             for c, fs in sorted(by_choice.items(), key=lambda kv: min(kv[1]))]
+    return "Penalty C of the baseline: " + "; ".join(parts) + ".\n"
+
+
 def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
     """summary.md: per scale, one row per fraction with both models side by side."""
     text = ["# Data scaling: error against training images per class\n",
@@ -165,6 +184,7 @@ def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
         if len(solvers) > 0:
             text.append("SVM solver of the baseline: " + "; ".join(
                 f"{name} at {', '.join(f'{f:g}' for f in sorted(fs))}" for name, fs in solvers) + ".\n")
+        text.append(penalty_line(group))
     pair = ilsvrc_pair(reference)
     text += ["## For context: ILSVRC-2012, a different task\n",
              f"1000 classes and about {ILSVRC_IMAGES_PER_CLASS:,} training images per class, from "

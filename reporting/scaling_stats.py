@@ -22,11 +22,12 @@ import numpy as np
 import pandas as pd
 
 from reporting.runs import Record, RecordError
+from baselines.selection import record_verdict
 from reporting.tables import summary_row
 
 COLUMNS = ("scale", "model", "kind", "name", "train_fraction", "train_images_per_class", "train_images",
            "n_seeds", "seeds", "top1_err_pct_mean", "top1_err_pct_std", "top5_err_pct_mean",
-           "top5_err_pct_std", "val_images", "run_ids", "svm_solver")
+           "top5_err_pct_std", "val_images", "run_ids", "svm_solver", "svm_choice")
 
 
 def run_row(record: Record) -> dict:
@@ -48,7 +49,9 @@ def run_row(record: Record) -> dict:
             "top1": row["top1_err_pct_centre"], "top5": row["top5_err_pct_centre"],
             "val_images": row["n_images"], "run_id": record.run_id,
             # Baseline records before the exact solver existed have no svm_solver: they used SGD.
-            "solver": result.get("svm_solver", "sgd") if row["kind"] == "handcrafted" else ""}
+            "solver": result.get("svm_solver", "sgd") if row["kind"] == "handcrafted" else "",
+            # How the held-out images chose C: interior, edge, tie (nothing chosen) or fixed.
+            "choice": record_verdict(result) if row["kind"] == "handcrafted" else ""}
 
 
 def summary_frame(rows: list[dict]) -> pd.DataFrame:
@@ -72,7 +75,8 @@ def summary_frame(rows: list[dict]) -> pd.DataFrame:
                     "top1_err_pct_mean": g["top1"].mean(), "top1_err_pct_std": g["top1"].std(ddof=1),
                     "top5_err_pct_mean": g["top5"].mean(), "top5_err_pct_std": g["top5"].std(ddof=1),
                     "val_images": int(g["val_images"].max()), "run_ids": " ".join(g["run_id"]),
-                    "svm_solver": " ".join(sorted(set(g["solver"])))})
+                    "svm_solver": " ".join(sorted(set(g["solver"]))),
+                    "svm_choice": " ".join(sorted(set(g["choice"])))})
     frame = pd.DataFrame(out, columns=list(COLUMNS))
     # Per scale and fraction, the CNN first, as in the per-scale summaries.
     frame["_order"] = (frame["kind"] != "cnn").astype(int)

@@ -193,7 +193,7 @@ def test_a_cell_fits_its_encoder_on_its_own_images_and_learns_from_the_cnns(tiny
 
 
 def test_a_tie_among_the_penalties_is_reported():
-    from baselines.classifier import choice_verdict
+    from baselines.selection import choice_verdict
     rows = [{"alpha": a, "holdout_top1_err_pct": e} for a, e in ((1e-4, 37.2), (1e-3, 37.2), (1e-2, 37.2))]
     assert choice_verdict(rows, 1e-2) == "tie"
     rows[1]["holdout_top1_err_pct"] = 30.0

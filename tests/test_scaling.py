@@ -25,7 +25,8 @@ def test_full_run_is_the_scale_own_config_and_small_runs_scale_their_epochs():
     scales, _ = scaling_driver.load_grid()
     cells = scaling_driver.plan(scales, only_scales=["imagenette"])
     cnn = {(c.fraction, c.seed): c.config for c in cells if c.model == "cnn"}
-    assert sorted(cnn) == [(0.02, 0), (0.02, 1), (0.02, 2), (0.1, 0), (0.1, 1), (0.1, 2), (0.3, 0), (1.0, 0)]
+    assert sorted(cnn) == [(0.02, 0), (0.02, 1), (0.02, 2), (0.1, 0), (0.1, 1), (0.1, 2), (0.3, 0), (0.3, 1),
+                           (0.3, 2), (1.0, 0)]
     full = scaling_driver.cnn_config("imagenette_alexnet.py", 1.0, 0, 300)
     assert cnn[(1.0, 0)] == full  # the very config `make reproduce` trains, so its run is reused
     base, cap = full["epochs"], scales["imagenette"]["max_epochs"]
@@ -350,3 +351,14 @@ def test_curves_that_do_not_cross_yet_are_extrapolated_as_power_laws(fake_grid):
     dotted = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == ":" and len(line.get_xdata())]
     assert [line.get_xdata()[-1] for line in dotted] == pytest.approx([3000.0, 3000.0])
     assert any("1,000,000 per class (extrapolated,\nfar off this axis)" in t.get_text() for t in fig.axes[0].texts)
+
+
+def test_the_summary_says_where_the_penalty_was_not_chosen():
+    from reporting.scaling_presentation import penalty_line
+    group = pd.DataFrame({"kind": ["cnn", "handcrafted", "handcrafted", "handcrafted"],
+                          "train_fraction": [0.1, 0.1, 0.3, 1.0],
+                          "svm_choice": ["", "tie", "interior edge", "interior"]})
+    assert penalty_line(group) == (
+        "Penalty C of the baseline: every candidate tied on the held-out images (C is not determined by these "
+        "data) at 0.1; chosen inside the grid at 0.3, 1; at an edge of the grid (the optimum may lie beyond "
+        "it) at 0.3.\n")
