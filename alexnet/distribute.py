@@ -17,16 +17,18 @@ Config keys (see `STRATEGIES`):
                              alexnet2012's two towers on its own device
     tower_devices None or two device names; default the first two local GPUs
 
-One custom training loop serves every strategy (trainer.py, loop.py): Keras' `model.fit`
-fails under MultiWorkerMirroredStrategy with Keras 3.15 (keras-team/keras#20585),
-while `strategy.run` inside a tf.function works under all of them.
+`context(config)` finds all of this out once (with the precision); the rest of the
+training path reads the `Context` it returns. One custom training loop serves every
+strategy (trainer.py explains why not `model.fit`).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +58,6 @@ def _node_gpus() -> int:
 
 
 def _tf_config_workers() -> int:
-    import json
     spec = json.loads(os.environ.get("TF_CONFIG") or "{}").get("cluster", {})
     return len(spec.get("worker", [])) + len(spec.get("chief", []))
 
@@ -162,15 +163,6 @@ def resolve_precision(config: dict) -> str:
     return "mixed_bfloat16" if _cpu_has_bf16() else "float32"
 
 
-def per_replica_batch(global_batch: int, strategy: tf.distribute.Strategy) -> int:
-    """The batch each replica sees; the global batch must split evenly."""
-    replicas = strategy.num_replicas_in_sync
-    if global_batch % replicas:
-        raise ConfigError(f"batch_size {global_batch} is not divisible by the {replicas} replicas "
-                          f"of the {type(strategy).__name__}; use a multiple of {replicas}")
-    return global_batch // replicas
-
-
 def tower_devices(config: dict) -> tuple[str, str] | None:
     """The two devices of the paper's model parallelism, or None (one device)."""
     placement = config.get("placement", "none")
@@ -192,95 +184,101 @@ def tower_devices(config: dict) -> tuple[str, str] | None:
     return tuple(devices)
 
 
-def worker_index(strategy: tf.distribute.Strategy) -> int:
-    """This process's worker (task) index; 0 for single-machine strategies."""
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        return int(strategy.cluster_resolver.task_id or 0)
-    return 0
-
-
-def num_workers(strategy: tf.distribute.Strategy) -> int:
-    """How many processes (machines) take part; each runs one input pipeline."""
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        spec = strategy.cluster_resolver.cluster_spec().as_dict()
-        return max(1, len(spec.get("worker", [])) + len(spec.get("chief", [])))
-    return 1
-
-
 def is_chief(strategy: tf.distribute.Strategy) -> bool:
     """Whether this process writes the run record (the chief of a multi-worker job)."""
     return bool(strategy.extended.should_checkpoint)
 
 
-def broadcast_text(strategy: tf.distribute.Strategy, text: str, size: int = 1024) -> str:
-    """Gives every worker the chief's `text` (e.g. the run folder it chose).
+@dataclass(frozen=True)
+class Context:
+    """Everything the training path asks about distribution, found out once (`context`)."""
 
-    The chief's first replica contributes the bytes, every other replica zeros,
-    and a cross-replica sum hands the result to all.
-    """
-    if num_workers(strategy) == 1:
-        return text
-    raw = np.zeros(size, np.int32)
-    data = text.encode()[:size]
-    raw[:len(data)] = np.frombuffer(data, np.uint8)
-    mine = tf.constant(raw if is_chief(strategy) else np.zeros_like(raw))
+    strategy: tf.distribute.Strategy  # the model is built in its scope
+    precision: str                    # the Keras dtype policy, 'auto' resolved
+    towers: tuple[str, str] | None    # the paper's model parallelism: its two devices, or None
+    workers: int                      # processes (machines) taking part, each with one input pipeline
+    worker: int                       # this process's index among them
+    chief: bool                       # whether this process writes the run record (worker 0)
 
-    def contribute():
-        first = tf.equal(tf.distribute.get_replica_context().replica_id_in_sync_group, 0)
-        return tf.where(first, mine, tf.zeros_like(mine))
+    @property
+    def replicas(self) -> int:
+        return self.strategy.num_replicas_in_sync
 
-    total = tf.function(lambda: strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(contribute),
-                                                axis=None))()
-    return bytes(total.numpy().astype(np.uint8)).rstrip(b"\0").decode()
+    @property
+    def local_replicas(self) -> int:
+        """The replicas this worker's input pipeline feeds."""
+        return self.replicas // self.workers
+
+    def per_replica_batch(self, global_batch: int) -> int:
+        """The batch each replica sees; the global batch must split evenly."""
+        if global_batch % self.replicas:
+            raise ConfigError(f"batch_size {global_batch} is not divisible by the {self.replicas} replicas "
+                              f"of the {type(self.strategy).__name__}; use a multiple of {self.replicas}")
+        return global_batch // self.replicas
+
+    def broadcast_text(self, text: str, size: int = 1024) -> str:
+        """Gives every worker the chief's `text` (e.g. the run folder it chose)."""
+        if self.workers == 1:
+            return text
+        raw = np.zeros(size, np.int32)
+        data = text.encode()[:size]
+        raw[:len(data)] = np.frombuffer(data, np.uint8)
+        return bytes(self._from_chief()(raw).astype(np.uint8)).rstrip(b"\0").decode()
+
+    def flag_sharer(self):
+        """A function `share(flag) -> bool` that gives every worker the chief's flag, traced
+        once, for decisions during training that every worker must follow (a checkpoint
+        due by the chief's clock). Every worker must call it at the same step."""
+        if self.workers == 1:
+            return bool
+        total = self._from_chief()
+        return lambda flag: bool(total(np.int32(1 if flag else 0)))
+
+    def _from_chief(self):
+        """A traced `value -> value` that hands every worker the chief's value: the chief's
+        first replica contributes it, every other replica zeros, and a cross-replica sum
+        gives the result to all."""
+        strategy, chief = self.strategy, self.chief
+
+        @tf.function
+        def total(value):
+            def contribute():
+                first = tf.equal(tf.distribute.get_replica_context().replica_id_in_sync_group, 0)
+                return tf.where(first, value, tf.zeros_like(value))
+            return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(contribute), axis=None)
+
+        return lambda value: total(tf.constant(value if chief else np.zeros_like(value))).numpy()
+
+    def checkpoint_dir(self, run_dir: Path) -> Path:
+        """Where this process saves checkpoints. Every worker must take part in a save, but
+        only the chief's copy is kept: the others write to a private folder `cleanup` removes."""
+        return Path(run_dir) / ("checkpoints" if self.chief else f".worker{self.worker}-checkpoints")
+
+    def cleanup(self, run_dir: Path) -> None:
+        if not self.chief:
+            shutil.rmtree(self.checkpoint_dir(run_dir), ignore_errors=True)
+
+    def describe(self) -> dict:
+        """What provenance records about the distribution."""
+        multi = isinstance(self.strategy, tf.distribute.MultiWorkerMirroredStrategy)
+        # Not MultiWorkerMirroredStrategy's internal class name.
+        info = {"strategy": "MultiWorkerMirroredStrategy" if multi else type(self.strategy).__name__,
+                "replicas": self.replicas}
+        if hasattr(self.strategy.extended, "worker_devices"):
+            info["devices"] = list(self.strategy.extended.worker_devices)
+        if multi:
+            info.update(workers=self.workers, worker_index=self.worker)
+        return info
 
 
-def flag_sharer(strategy: tf.distribute.Strategy):
-    """A function `share(flag) -> bool` that gives every worker the chief's flag.
-
-    Traced once and reused (unlike `broadcast_text`), for decisions taken
-    during training that every worker must follow, such as a checkpoint due by
-    the chief's clock. Every worker must call it at the same step.
-    """
-    if num_workers(strategy) == 1:
-        return bool
-    chief = is_chief(strategy)
-
-    @tf.function
-    def total(value):
-        def contribute():
-            first = tf.equal(tf.distribute.get_replica_context().replica_id_in_sync_group, 0)
-            return tf.where(first, value, tf.zeros_like(value))
-        return strategy.reduce(tf.distribute.ReduceOp.SUM, strategy.run(contribute), axis=None)
-
-    return lambda flag: bool(total(tf.constant(1 if flag and chief else 0, tf.int32)).numpy())
-
-
-def checkpoint_dir(run_dir: Path, strategy: tf.distribute.Strategy) -> Path:
-    """Where this process saves checkpoints.
-
-    Every worker must take part in a save, but only the chief's copy is kept:
-    the others write to a private folder that `cleanup_worker_dir` removes.
-    """
-    if is_chief(strategy):
-        return Path(run_dir) / "checkpoints"
-    return Path(run_dir) / f".worker{worker_index(strategy)}-checkpoints"
-
-
-def cleanup_worker_dir(run_dir: Path, strategy: tf.distribute.Strategy) -> None:
-    if not is_chief(strategy):
-        shutil.rmtree(checkpoint_dir(run_dir, strategy), ignore_errors=True)
-
-
-def describe(strategy: tf.distribute.Strategy) -> dict:
-    """What provenance records about the strategy."""
-    name = type(strategy).__name__
+def context(config: dict, strategy: tf.distribute.Strategy | None = None) -> Context:
+    """Where this process trains, for `config`; builds the strategy unless one is given."""
+    if strategy is None:
+        strategy = make_strategy(config)
+    workers, worker = 1, 0
     if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        name = "MultiWorkerMirroredStrategy"  # not its internal class name
-    info = {"strategy": name, "replicas": strategy.num_replicas_in_sync}
-    extended = strategy.extended
-    if hasattr(extended, "worker_devices"):
-        info["devices"] = list(extended.worker_devices)
-    if isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
-        info["workers"] = num_workers(strategy)
-        info["worker_index"] = worker_index(strategy)
-    return info
+        spec = strategy.cluster_resolver.cluster_spec().as_dict()
+        workers = max(1, len(spec.get("worker", [])) + len(spec.get("chief", [])))
+        worker = int(strategy.cluster_resolver.task_id or 0)
+    return Context(strategy, resolve_precision(config), tower_devices(config), workers, worker,
+                   is_chief(strategy))

@@ -28,12 +28,8 @@ INPUT_NORMS = ("mean", "standardise")
 class SyntheticSource:
     """Noise around a fixed random image per class: learnable, and free to produce.
 
-    Args:
-      split: 'train' or 'val' (different images).
-      n_images: number of images.
-      num_classes: number of classes; labels cycle through them.
-      indices: optional subset of image indices (train_fraction).
-      shard: optional (index, count): keep every count-th image from index.
+    `split` 'train' and 'val' have different images; labels cycle through the classes;
+    `indices` selects a subset, and `shard` (index, count) every count-th image from index.
     """
 
     def __init__(self, split: str, n_images: int, num_classes: int, indices=None, shard=None):
@@ -88,7 +84,8 @@ def _synthetic_sizes(name: str) -> tuple[int, int]:
     try:
         return (int(parts[1]), int(parts[2])) if len(parts) == 3 else (2048, 512)
     except ValueError:
-        raise ConfigError(f"dataset {name!r}: expected 'synthetic' or 'synthetic:<n_train>:<n_val>'") from None
+        raise ConfigError(f"dataset {name!r}: expected 'synthetic' or "
+                          "'synthetic:<n_train>:<n_val>'") from None
 
 
 def is_synthetic(config: dict) -> bool:
@@ -153,33 +150,25 @@ class Sources:
 
 
 def make_sources(config: dict, shard=None) -> Sources:
-    """The run's sources: training subset, held-out part of it, and the reported split.
-
-    Args:
-      config: the resolved config (dataset, train_fraction, holdout_fraction, seed).
-      shard: (index, count) for this worker under multi-worker training.
-
-    Raises:
-      ConfigError: unknown dataset or missing data (one line).
-    """
-    name = config["dataset"]
+    """The run's sources: training subset, held-out part of it, and the reported split; with
+    `shard` (index, count), this worker's part of each. ConfigError (one line): unknown
+    dataset or missing data."""
+    name, classes, data = config["dataset"], config["num_classes"], _data()
     fraction = option(config, "holdout_fraction")
     if is_synthetic(config):
         n_train, n_val = _synthetic_sizes(name)
-        full = SyntheticSource("train", n_train, config["num_classes"])
+        full = SyntheticSource("train", n_train, classes)
         subset = train_subset(config, full.labels)
-        fit, held = _data().holdout_split(full.labels, subset, fraction, config["seed"])
+        fit, held = data.holdout_split(full.labels, subset, fraction, config["seed"])
 
-        def part(indices):
-            return SyntheticSource("train", n_train, config["num_classes"], indices, shard)
+        def part(indices, shard=shard):
+            return SyntheticSource("train", n_train, classes, indices, shard)
         return Sources(part(fit), part(held) if len(held) else None,
-                       SyntheticSource("val", n_val, config["num_classes"], None, shard), subset, held,
-                       SyntheticSource("train", n_train, config["num_classes"], subset))
-    data = _data()
+                       SyntheticSource("val", n_val, classes, None, shard), subset, held, part(subset, None))
     try:
         full = data.get_source(name, "train", data_dir=config["data_dir"])
         subset = train_subset(config, full.labels)
-        fit, held = _data().holdout_split(full.labels, subset, fraction, config["seed"])
+        fit, held = data.holdout_split(full.labels, subset, fraction, config["seed"])
         whole = subset is None and not len(held) and shard is None
         train = full if whole else full.select(fit, shard)
         heldout = full.select(held, shard) if len(held) else None
@@ -188,20 +177,15 @@ def make_sources(config: dict, shard=None) -> Sources:
     except data.DataError as err:
         raise ConfigError(str(err)) from None
     val = eval_part(config, val)
-    if len(full.class_names) != config["num_classes"]:
+    if len(full.class_names) != classes:
         raise ConfigError(f"dataset {name!r} has {len(full.class_names)} classes but num_classes is "
-                          f"{config['num_classes']}")
+                          f"{classes}")
     return Sources(train, heldout, val, subset, held, labelled)
 
 
 def colour_stats(config: dict, source):
     """The training set's RGB statistics for normalisation and PCA colour noise."""
     return None if is_synthetic(config) else _data().colour_stats(source)
-
-
-def standardises(config: dict) -> bool:
-    """Whether inputs are divided by the per-channel std after the mean is subtracted."""
-    return option(config, "input_norm") == "standardise"
 
 
 def train_dataset(config: dict, source, batch_size: int, epoch: int, stats) -> tf.data.Dataset:
@@ -211,7 +195,8 @@ def train_dataset(config: dict, source, batch_size: int, epoch: int, stats) -> t
     return _data().train_dataset(
         source, batch_size, image_size=config["image_size"], resize=config["resize"],
         colour_stats=stats, pca_std=config["pca_std"], seed=config["seed"], cache=config["cache"],
-        drop_remainder=True, epoch=epoch, pad=config["pad"], standardise=standardises(config))
+        drop_remainder=True, epoch=epoch, pad=config["pad"],
+        standardise=option(config, "input_norm") == "standardise")
 
 
 def eval_dataset(config: dict, source, batch_size: int, stats, ten_crop: bool = False) -> tf.data.Dataset:
@@ -221,4 +206,5 @@ def eval_dataset(config: dict, source, batch_size: int, stats, ten_crop: bool = 
                               ten_crop=ten_crop)
     return _data().eval_dataset(source, batch_size, image_size=config["image_size"],
                                 resize=config["resize"], colour_stats=stats, ten_crop=ten_crop,
-                                cache=config["cache"], standardise=standardises(config))
+                                cache=config["cache"],
+                                standardise=option(config, "input_norm") == "standardise")

@@ -31,28 +31,27 @@ import numpy as np
 import tensorflow as tf
 from tensorflow.core.framework import summary_pb2
 
-from alexnet import distribute, inputs, monitor, records
-from alexnet.trainer import STATS, Trainer, check_finite, summarise
+from alexnet import inputs, monitor, records
 from alexnet.defaults import option
+from alexnet.trainer import STATS, Trainer, check_finite, summarise
 
 # tf.summary.scalar needs the tensorboard package, which TensorFlow 2.21 no
 # longer depends on (requirements.txt installs it only to view runs); a scalar
 # summary is a float tensor tagged for the scalars plugin, which TF writes alone.
-_SCALAR = summary_pb2.SummaryMetadata(plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
+_SCALAR = summary_pb2.SummaryMetadata(
+    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name="scalars"))
 
 
 @dataclass
 class Job:
-    """What the epoch loop needs: the config, the trainer and this worker's data."""
+    """What the epoch loop needs: the config, the trainer (and its `dist`), this worker's data."""
 
     config: dict
-    strategy: tf.distribute.Strategy
     trainer: Trainer
     train_source: Any
     heldout_source: Any  # None: nothing is evaluated during training
-    stats: Any
-    steps: int
-    chief: bool
+    stats: Any           # the colour statistics
+    steps: int           # global steps per epoch
 
 
 def _scalar(name: str, value: float) -> None:
@@ -86,15 +85,16 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
       trainer.TrainingDiverged: a non-finite loss or weights.
       monitor.StuckAtChance: the loss stayed at ln(classes) and the guard's action is 'stop'.
     """
-    config, trainer = job.config, job.trainer
-    manager = trainer.manager(distribute.checkpoint_dir(run_dir, job.strategy))
-    writer = tf.summary.create_file_writer(str(run_dir / "tb")) if job.chief else tf.summary.create_noop_writer()
+    config, trainer, dist = job.config, job.trainer, job.trainer.dist
+    manager = trainer.manager(dist.checkpoint_dir(run_dir))
+    writer = (tf.summary.create_file_writer(str(run_dir / "tb")) if dist.chief
+              else tf.summary.create_noop_writer())
     heldout = None
     if job.heldout_source is not None:
         heldout = trainer.distribute(lambda b: inputs.eval_dataset(config, job.heldout_source, b, job.stats))
     every = config["checkpoint_every_steps"]
     timer = monitor.SaveTimer(option(config, "checkpoint_every_minutes"))
-    share = distribute.flag_sharer(job.strategy)
+    share = dist.flag_sharer()
     guard = monitor.ChanceGuard(config["num_classes"], option(config, "chance_guard_steps"))
     epoch, start = trainer.position()
     sums = trainer.epoch_sums() if start else np.zeros(len(STATS))
@@ -104,7 +104,7 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
             lambda b, e: inputs.train_dataset(config, job.train_source, b, e, job.stats),
             epoch, config["epochs"], skip_batches=start, take_batches=job.steps))
     while epoch < config["epochs"]:
-        lr = trainer.set_learning_rate(job.steps)
+        lr = trainer.schedule.rate(trainer.global_step(), job.steps)
         if verbose:
             # Warm-up and cosine move the rate within an epoch: say where it starts and ends.
             last = trainer.schedule.rate(trainer.global_step() + job.steps - 1 - start, job.steps)
@@ -123,7 +123,8 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
             sums += batch
             clock.lap()
             running = summarise(sums)
-            bar.update(step + 1, [("loss", running["loss"]), ("top1_err", running["top1_err_pct"]), ("lr", lr)])
+            bar.update(step + 1, [("loss", running["loss"]), ("top1_err", running["top1_err_pct"]),
+                                  ("lr", lr)])
             step_loss = batch[0] / max(batch[3], 1)
             if trainer.global_step() % 10 == 0:
                 with writer.as_default(step=trainer.global_step()):
@@ -135,7 +136,7 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
                 timer.reset()
                 clock.lap(training=False)
         row, next_lr = _end_of_epoch(job, epoch, lr, sums, clock, heldout)
-        if job.chief:
+        if dist.chief:
             # The row first, then the checkpoint: a kill in between repeats the
             # epoch's end, and append_metrics replaces the row.
             records.append_metrics(run_dir, row)
@@ -144,7 +145,7 @@ def fit(job: Job, run_dir: Path, log: Callable[[str], None], verbose: bool) -> N
                     if key != "epoch" and value != "":
                         _scalar(f"epoch/{key}", value)
             writer.flush()
-        log(_epoch_line(row, next_lr if config["lr_schedule"] != "cosine" else row["lr"]))
+        log(_epoch_line(row, next_lr))
         epoch, start, sums = epoch + 1, 0, np.zeros(len(STATS))
         clock.epoch_train_s = 0.0
         trainer.save(manager, epoch, 0, sums, clock.seconds())
@@ -182,20 +183,22 @@ def _end_of_epoch(job: Job, epoch: int, lr: float, sums, clock: _Clock, heldout)
     # epoch; in between the plateau schedule waits, as its patience counts evaluations.
     every = option(job.config, "val_every_epochs")
     evaluate = heldout is not None and ((epoch + 1) % every == 0 or epoch + 1 == job.config["epochs"])
-    held = job.trainer.evaluate(heldout) if evaluate else dict.fromkeys(("loss", "top1_err_pct", "top5_err_pct"))
-    next_lr = job.trainer.end_epoch(epoch + 1, held["top1_err_pct"])
+    held = (job.trainer.evaluate(heldout) if evaluate
+            else dict.fromkeys(("loss", "top1_err_pct", "top5_err_pct")))
+    job.trainer.schedule.update(epoch + 1, held["top1_err_pct"])
     clock.lap(training=False)
     row = {"epoch": epoch + 1, "lr": lr, "train_loss": train["loss"],
            "train_top1_err_pct": train["top1_err_pct"], "train_top5_err_pct": train["top5_err_pct"],
            "heldout_loss": held["loss"], "heldout_top1_err_pct": held["top1_err_pct"],
            "heldout_top5_err_pct": held["top5_err_pct"],
            "images_per_s": sums[3] / max(clock.epoch_train_s, 1e-9), "wall_s": clock.wall_s}
-    return {k: "" if v is None else v for k, v in row.items()}, next_lr
+    return {k: "" if v is None else v for k, v in row.items()}, job.trainer.schedule.value
 
 
 def _epoch_line(row: dict, next_lr: float) -> str:
     held = (f"held-out loss {row['heldout_loss']:.4f}, held-out top-1 {row['heldout_top1_err_pct']:.2f}% "
             f"top-5 {row['heldout_top5_err_pct']:.2f}%" if row["heldout_loss"] != "" else "not evaluated")
-    line = (f"epoch {row['epoch']}: loss {row['train_loss']:.4f}, train top-1 {row['train_top1_err_pct']:.2f}%, "
-            f"{held}, {row['images_per_s']:.1f} img/s, lr {row['lr']:g}")
+    line = (f"epoch {row['epoch']}: loss {row['train_loss']:.4f}, "
+            f"train top-1 {row['train_top1_err_pct']:.2f}%, {held}, {row['images_per_s']:.1f} img/s, "
+            f"lr {row['lr']:g}")
     return line + (f" -> {next_lr:g}" if next_lr < 0.999 * row["lr"] else "")

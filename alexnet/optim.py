@@ -32,6 +32,7 @@ Schedule state lives in tf.Variables so a checkpoint carries it.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 
 import keras
 import tensorflow as tf
@@ -42,16 +43,13 @@ from alexnet.defaults import option
 SCHEDULES = ("plateau", "step", "cosine")
 
 
-def make_optimizer(config: dict, precision: str) -> keras.optimizers.Optimizer:
+def make_optimizer(config: dict, precision: str, learning_rate: float = 0.01) -> keras.optimizers.Optimizer:
     """SGD with momentum; under mixed_float16, wrapped in a LossScaleOptimizer.
 
-    Build it inside the strategy scope, like the model.
-
-    Args:
-      config: needs lr and momentum.
-      precision: the resolved dtype policy.
+    Build it inside the strategy scope, like the model. The rate is the schedule's:
+    the Trainer passes its value, then sets the rate from it before every step.
     """
-    optimizer = keras.optimizers.SGD(learning_rate=config["lr"], momentum=config["momentum"])
+    optimizer = keras.optimizers.SGD(learning_rate=learning_rate, momentum=config["momentum"])
     if precision == "mixed_float16":
         # float16 gradients underflow without loss scaling; bfloat16 has float32's range.
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
@@ -66,11 +64,36 @@ def weight_decay_loss(kernels, weight_decay: float) -> tf.Tensor:
                                           for w in kernels])
 
 
-class PlateauSchedule(tf.Module):
-    """Learning rate: constant, divided by `factor` when the validation error stalls.
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """The schedule's config keys, read once."""
 
-    After each epoch's validation, `update(val_err)` compares the error with the
-    best so far: an improvement of more than `min_delta` (percentage points)
+    kind: str                     # lr_schedule
+    lr: float                     # the starting rate
+    factor: float                 # lr_drop_factor
+    patience: int                 # plateau_patience (evaluations)
+    min_delta: float              # plateau_min_delta (percentage points)
+    max_drops: int                # max_lr_drops
+    drop_epochs: tuple[int, ...]  # lr_drop_epochs ('step')
+    epochs: int
+    warmup_epochs: float
+
+    @classmethod
+    def from_config(cls, config: dict) -> ScheduleSettings:
+        kind = config["lr_schedule"]
+        if kind not in SCHEDULES:
+            raise ConfigError(f"unknown lr_schedule {kind!r}; expected one of {', '.join(SCHEDULES)}")
+        return cls(kind, float(config["lr"]), float(config["lr_drop_factor"]),
+                   int(config["plateau_patience"]), float(config["plateau_min_delta"]),
+                   int(config["max_lr_drops"]), tuple(int(e) for e in config["lr_drop_epochs"]),
+                   int(config["epochs"]), float(option(config, "warmup_epochs")))
+
+
+class PlateauSchedule(tf.Module):
+    """The learning rate's one owner: constant, divided by `factor` when the validation error stalls.
+
+    After each epoch's validation, `update(epoch, val_err)` compares the error with
+    the best so far: an improvement of more than `min_delta` (percentage points)
     resets the patience counter; otherwise after `patience` epochs without
     improvement the rate drops, at most `max_drops` times. With schedule 'step'
     the rate instead drops after each epoch listed in `drop_epochs`.
@@ -79,75 +102,57 @@ class PlateauSchedule(tf.Module):
     schedule's current value, times the linear warm-up factor during the first
     `warmup_epochs`; with schedule 'cosine', lr * (1 + cos(pi t)) / 2 where t
     runs from 0 after the warm-up to 1 at the last step.
-
-    Args:
-      config: needs lr, lr_schedule, lr_drop_factor, plateau_patience,
-        plateau_min_delta, max_lr_drops, lr_drop_epochs, epochs (and the
-        optional warmup_epochs).
     """
 
     def __init__(self, config: dict):
         super().__init__(name="lr_schedule")
-        kind = config["lr_schedule"]
-        if kind not in SCHEDULES:
-            raise ConfigError(f"unknown lr_schedule {kind!r}; expected one of {', '.join(SCHEDULES)}")
-        self.kind = kind
-        self.factor = float(config["lr_drop_factor"])
-        self.patience = int(config["plateau_patience"])
-        self.min_delta = float(config["plateau_min_delta"])
-        self.max_drops = int(config["max_lr_drops"])
-        self.drop_epochs = [int(e) for e in config["lr_drop_epochs"]]
-        self.base_lr = float(config["lr"])
-        self.epochs = int(config["epochs"])
-        self.warmup_epochs = float(option(config, "warmup_epochs"))
-        self.lr = tf.Variable(float(config["lr"]), dtype=tf.float64, trainable=False, name="lr")
+        self.settings = ScheduleSettings.from_config(config)
+        # Unused, but a node of the checkpoint's object graph: kept so that every checkpoint matches.
+        self.drop_epochs = list(self.settings.drop_epochs)
+        self.lr = tf.Variable(self.settings.lr, dtype=tf.float64, trainable=False, name="lr")
         self.best = tf.Variable(float("inf"), dtype=tf.float64, trainable=False, name="best_val_err")
         self.wait = tf.Variable(0, dtype=tf.int64, trainable=False, name="epochs_without_improvement")
         self.drops = tf.Variable(0, dtype=tf.int64, trainable=False, name="drops")
 
     @property
     def value(self) -> float:
+        """The current rate, before warm-up and cosine."""
         return float(self.lr.numpy())
 
     def rate(self, step: int, steps_per_epoch: int) -> float:
         """The learning rate of global step `step` (0-based)."""
-        warmup = int(round(self.warmup_epochs * steps_per_epoch))
+        s = self.settings
+        warmup = int(round(s.warmup_epochs * steps_per_epoch))
         lr = self.value
-        if self.kind == "cosine":
-            total = max(1, self.epochs * steps_per_epoch - warmup)
+        if s.kind == "cosine":
+            total = max(1, s.epochs * steps_per_epoch - warmup)
             t = min(max((step - warmup) / total, 0.0), 1.0)
-            lr = self.base_lr * 0.5 * (1.0 + math.cos(math.pi * t))
+            lr = s.lr * 0.5 * (1.0 + math.cos(math.pi * t))
         if step < warmup:
             lr *= (step + 1) / warmup
         return lr
 
     def update(self, epoch: int, val_err: float | None) -> bool:
-        """Called after epoch `epoch` (1-based, completed) with its validation error.
-
-        Returns:
-          True if the learning rate was just lowered.
-        """
-        if self.kind == "cosine":
+        """Called after epoch `epoch` (1-based, completed) with its validation error
+        (None: not evaluated); returns True if the rate was just lowered."""
+        s = self.settings
+        if s.kind == "step":
+            return epoch in s.drop_epochs and self._drop()
+        if s.kind == "cosine" or val_err is None:
             return False
-        if self.kind == "step":
-            if epoch in self.drop_epochs:
-                return self._drop()
-            return False
-        if val_err is None:
-            return False
-        if val_err < float(self.best.numpy()) - self.min_delta:
+        if val_err < float(self.best.numpy()) - s.min_delta:
             self.best.assign(val_err)
             self.wait.assign(0)
             return False
         self.wait.assign_add(1)
-        if int(self.wait.numpy()) >= self.patience and int(self.drops.numpy()) < self.max_drops:
+        if int(self.wait.numpy()) >= s.patience and int(self.drops.numpy()) < s.max_drops:
             self.wait.assign(0)
             # The error to beat at the new rate is the best seen so far.
             return self._drop()
         return False
 
     def _drop(self) -> bool:
-        self.lr.assign(self.lr * self.factor)
+        self.lr.assign(self.lr * self.settings.factor)
         self.drops.assign_add(1)
         return True
 

@@ -13,8 +13,8 @@ a finished one is left alone and a new folder is started, unless
 --skip-if-done, which prints the finished run and exits 0.
 
 Exit status: 0 done; 1 training diverged (non-finite loss) or stuck at chance
-(with chance_guard_action='stop'); 2 unusable config
-or missing data, reported as one line `error: ...`.
+(with chance_guard_action='stop'); 2 unusable config or missing data, reported
+as one line `error: ...`.
 
 In Python: `run(config) -> run folder` (what the CLI wraps).
 """
@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-
 
 from alexnet import cli, records, run_folder
 from alexnet.config import ConfigError, check_config, load_config, one_of, repo_relative
@@ -66,10 +65,6 @@ def resolve_config(path: str | Path, overrides=()) -> dict:
     return validate(load_config(path, overrides, optional_config()))
 
 
-def experiment_name(config: dict) -> str:
-    return config["experiment"]
-
-
 def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -> Path:
     """Trains (or resumes) one run and evaluates it; returns the run folder.
 
@@ -88,39 +83,35 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
         config["config_file"] = repo_relative(config["config_file"])
     from alexnet import distribute, inputs, loop
     from alexnet.trainer import Trainer
-    strategy = distribute.make_strategy(config)
-    chief = distribute.is_chief(strategy)
+    dist = distribute.context(config)
     sources = inputs.make_sources(config)
-    mine = sources
-    workers = distribute.num_workers(strategy)
-    if workers > 1:
-        mine = inputs.make_sources(config, shard=(distribute.worker_index(strategy), workers))
-    trainer = Trainer(config, strategy)
-    job = loop.Job(config, strategy, trainer, mine.train, mine.heldout,
-                  inputs.colour_stats(config, sources.labelled), trainer.steps_per_epoch(sources.train.n_images),
-                  chief)
+    # Each worker trains on its own shard.
+    mine = sources if dist.workers == 1 else inputs.make_sources(config, shard=(dist.worker, dist.workers))
+    trainer = Trainer(config, dist)
+    job = loop.Job(config, trainer, mine.train, mine.heldout, inputs.colour_stats(config, sources.labelled),
+                   trainer.steps_per_epoch(sources.train.n_images))
     lock = None
-    if chief:
+    if dist.chief:
         run_dir = run_folder.choose(config, Path(run_dir) if run_dir else None)
         lock = run_folder.Lock(run_dir)
     try:
         # Workers use the folder the chief chose (on a shared file system).
-        run_dir = Path(distribute.broadcast_text(strategy, str(run_dir) if chief else ""))
-        log = run_folder.Log(run_dir, echo=chief and verbose, write=chief)
+        run_dir = Path(dist.broadcast_text(str(run_dir) if dist.chief else ""))
+        log = run_folder.Log(run_dir, echo=dist.chief and verbose, write=dist.chief)
         checkpoint = trainer.restore(run_dir / "checkpoints")
         if checkpoint is None:
-            if chief:
+            if dist.chief:
                 _write_provenance(run_dir, job, sources)
             held = sources.heldout.n_images if sources.heldout is not None else 0
             log(f"run folder {run_dir}: {config['arch']} on {config['dataset']} ({sources.train.n_images} "
                 f"training images, {held} held out, {job.steps} steps of {config['batch_size']} per epoch, "
-                f"{distribute.describe(strategy)['strategy']} with {strategy.num_replicas_in_sync} "
-                f"replica(s), {trainer.precision})")
+                f"{dist.describe()['strategy']} with {dist.replicas} replica(s), {dist.precision})")
         else:
             epoch, step = trainer.position()
-            log(f"resuming {run_dir} from {Path(checkpoint).name}: epoch {epoch + 1}, step {step} of {job.steps}")
-        _fit(job, run_dir, log, chief and verbose)
-        if chief:
+            log(f"resuming {run_dir} from {Path(checkpoint).name}: epoch {epoch + 1}, "
+                f"step {step} of {job.steps}")
+        _fit(job, run_dir, log, dist.chief and verbose)
+        if dist.chief:
             _finish(job, run_dir, log, sources.val)
     finally:
         if lock:
@@ -129,7 +120,7 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
 
 
 def _fit(job, run_dir: Path, log, verbose: bool) -> None:
-    from alexnet import distribute, loop, monitor
+    from alexnet import loop, monitor
     from alexnet.trainer import TrainingDiverged
     try:
         loop.fit(job, run_dir, log, verbose)
@@ -144,26 +135,25 @@ def _fit(job, run_dir: Path, log, verbose: bool) -> None:
         log(f"error: {message}", echo=False)  # the caller prints it
         raise TrainingDiverged(message) from None
     finally:
-        distribute.cleanup_worker_dir(run_dir, job.strategy)
+        job.trainer.dist.cleanup(run_dir)
 
 
 def _write_provenance(run_dir: Path, job, sources) -> None:
-    from alexnet import distribute, inputs
-    labelled = sources.labelled
+    from alexnet import inputs
+    labelled, held, config, dist = sources.labelled, sources.heldout_indices, job.config, job.trainer.dist
     dataset = {"name": labelled.name, "root": str(labelled.root), "fingerprint": labelled.fingerprint,
-               "train": labelled.info(), "val": sources.val.info(), "subset": inputs.subset_record(sources.subset),
-               "trained_on": sources.train.n_images,
-               "heldout": inputs.subset_record(sources.heldout_indices) if len(sources.heldout_indices) else None}
-    extra = {"distribution": distribute.describe(job.strategy), "precision": job.trainer.precision,
-             "steps_per_epoch": job.steps, "params": int(job.trainer.model.count_params())}
+               "train": labelled.info(), "val": sources.val.info(),
+               "subset": inputs.subset_record(sources.subset), "trained_on": sources.train.n_images,
+               "heldout": inputs.subset_record(held) if len(held) else None}
+    extra = {"distribution": dist.describe(), "precision": dist.precision, "steps_per_epoch": job.steps,
+             "params": int(job.trainer.model.count_params())}
     records.write_provenance(run_dir, dataset, extra)
     if job.stats is not None:
         # What a trained model needs to see new images as it saw its training
         # images (alexnet.predict, alexnet.export), without the training data.
         records.write_json_atomic(run_dir / "preprocessing.json", {
-            "resize": job.config["resize"], "image_size": job.config["image_size"],
-            "input_norm": option(job.config, "input_norm"),
-            "colour_stats": job.stats.to_dict()})
+            "resize": config["resize"], "image_size": config["image_size"],
+            "input_norm": option(config, "input_norm"), "colour_stats": job.stats.to_dict()})
 
 
 def _finish(job, run_dir: Path, log, val_full) -> None:
@@ -186,16 +176,18 @@ def _latest(run_dir: Path) -> str | None:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alexnet.train",
                                      description="Train AlexNet from an experiment config.")
-    parser.add_argument("--config", required=True, help="experiment file, e.g. experiments/cifar10_convnet.py")
+    parser.add_argument("--config", required=True,
+                        help="experiment file, e.g. experiments/cifar10_convnet.py")
     parser.add_argument("--skip-if-done", action="store_true",
                         help="if this config already finished, print its run folder and exit 0")
-    parser.add_argument("--run-dir", default=None, help="use this run folder (default: a new one under $RUNS_DIR)")
+    parser.add_argument("--run-dir", default=None,
+                        help="use this run folder (default: a new one under $RUNS_DIR)")
     args, overrides = cli.parse_with_overrides(parser, argv)
     try:
         config = resolve_config(args.config, overrides)
     except ConfigError as err:
         return cli.fail(err)
-    done = run_folder.find_finished(experiment_name(config), config)
+    done = run_folder.find_finished(config["experiment"], config)
     if args.skip_if_done and done is not None:
         print(f"already done: {done}")
         if (done / "eval.json").exists():

@@ -1,13 +1,11 @@
 """The Trainer: model, optimiser, schedule and checkpoint, and the training step
-for every strategy (a tf.function around `strategy.run`).
-
-`Trainer` owns the model, the optimiser, the learning-rate schedule, the
-checkpoint and where training stands (`Progress`); `loop.py` drives it epoch
-by epoch through its methods, and `train.py` sets up the run.
+for every strategy (a tf.function around `strategy.run`); `loop.py` drives it
+epoch by epoch, and `train.py` sets up the run.
 
 Why not `model.fit`: it fails under MultiWorkerMirroredStrategy with Keras 3.15
-(keras-team/keras#20585). The step below does what fit would, explicitly:
-each replica averages its per-example losses over the GLOBAL batch
+(keras-team/keras#20585), while `strategy.run` inside a tf.function works under
+every strategy. The step below does what fit would, explicitly: each replica
+averages its per-example losses over the GLOBAL batch
 (`tf.nn.compute_average_loss`), the replicas' gradients are summed by the
 optimiser's all-reduce, so one step at global batch B is the same update on 1,
 2 or 64 replicas.
@@ -37,6 +35,7 @@ from alexnet.defaults import option
 
 # Per-step statistics, summed over the global batch.
 STATS = ("loss_sum", "top1_correct", "top5_correct", "count")
+SECONDS = ("train_s", "wall_s", "epoch_train_s")
 
 
 class TrainingDiverged(RuntimeError):
@@ -94,30 +93,37 @@ def summarise(sums) -> dict:
     return {"loss": loss / n, "top1_err_pct": 100.0 * (1 - top1 / n), "top5_err_pct": 100.0 * (1 - top5 / n)}
 
 
+def check_finite(stats, epoch: int, step: int) -> None:
+    """Raises TrainingDiverged if a step's summed loss is NaN or infinite."""
+    if not math.isfinite(float(stats[0])):
+        raise TrainingDiverged(f"non-finite training loss ({float(stats[0])}) at epoch {epoch + 1}, "
+                               f"step {step + 1}")
+
+
 class Trainer:
     """Model, optimiser, schedule and checkpoint, built in the strategy's scope.
 
-    Args:
-      config: the resolved config.
-      strategy: from `distribute.make_strategy`.
+    `dist` is the run's `distribute.Context`; a bare strategy (as tests and
+    scripts/bench_train.py pass) is wrapped in one.
     """
 
-    def __init__(self, config: dict, strategy: tf.distribute.Strategy):
-        self.config, self.strategy = config, strategy
+    def __init__(self, config: dict, dist: distribute.Context | tf.distribute.Strategy):
+        if not isinstance(dist, distribute.Context):
+            dist = distribute.context(config, dist)
+        self.config, self.dist, self.strategy = config, dist, dist.strategy
         self.global_batch = config["batch_size"]
-        self.per_replica_batch = distribute.per_replica_batch(self.global_batch, strategy)
-        self.precision = distribute.resolve_precision(config)
-        model_lib.set_precision(self.precision)
+        self.per_replica_batch = dist.per_replica_batch(self.global_batch)
+        model_lib.set_precision(dist.precision)
         keras.utils.set_random_seed(config["seed"])
-        with strategy.scope():
+        # The one owner of the learning rate: the optimiser's is only ever set from it.
+        self.schedule = optim.PlateauSchedule(config)
+        with self.strategy.scope():
             self.model = model_lib.build_model(
                 config["arch"], config["num_classes"], config["image_size"], dropout=config["dropout"],
-                init=config["init"], fc8_std=option(config, "fc8_std"),
-                tower_devices=distribute.tower_devices(config))
-            self.optimizer = optim.make_optimizer(config, self.precision)
+                init=config["init"], fc8_std=option(config, "fc8_std"), tower_devices=dist.towers)
+            self.optimizer = optim.make_optimizer(config, dist.precision, self.schedule.value)
             self.optimizer.build(self.model.trainable_variables)
         self.kernels = model_lib.kernel_variables(self.model)
-        self.schedule = optim.PlateauSchedule(config)
         self.progress = Progress()
         self.checkpoint = tf.train.Checkpoint(weights=model_weights(self.model), optimizer=self.optimizer,
                                               schedule=self.schedule, progress=self.progress)
@@ -126,7 +132,6 @@ class Trainer:
             # XLA compiles the per-replica forward and backward pass; the
             # optimiser's cross-replica update stays outside it.
             self._grads = tf.function(self._forward_backward, jit_compile=True)
-        self._lr = None
         self.train_step = tf.function(self._train_step)
         self._evaluate = tf.function(self._evaluate_all)
 
@@ -169,45 +174,35 @@ class Trainer:
             totals += self.strategy.reduce(tf.distribute.ReduceOp.SUM, stats, axis=None)
         return totals
 
+    def evaluate(self, dist_dataset) -> dict:
+        with _quiet_tf_data():
+            return summarise(self._evaluate(dist_dataset).numpy())
+
+    def set_learning_rate(self, steps_per_epoch: int) -> float:
+        """Sets the optimiser's rate for the next step from the schedule; returns it."""
+        lr = self.schedule.rate(self.global_step(), steps_per_epoch)
+        self.optimizer.learning_rate = lr
+        return lr
+
+    def global_step(self) -> int:
+        return int(self.optimizer.iterations.numpy())
+
     # ---- data ----------------------------------------------------------------
-
-    @property
-    def input_pipelines(self) -> int:
-        """One input pipeline per worker; each feeds that worker's local replicas."""
-        return distribute.num_workers(self.strategy)
-
-    @property
-    def local_replicas(self) -> int:
-        return self.strategy.num_replicas_in_sync // self.input_pipelines
 
     def steps_per_epoch(self, n_train_images: int) -> int:
         """Global steps per epoch; every worker computes the same number from the
         full training set size, with its shard at least floor(n / workers) images."""
-        per_worker = self.per_replica_batch * self.local_replicas
-        steps = (n_train_images // self.input_pipelines) // per_worker
+        per_worker = self.per_replica_batch * self.dist.local_replicas
+        steps = (n_train_images // self.dist.workers) // per_worker
         if steps < 1:
             raise ConfigError(
                 f"batch_size {self.global_batch} is larger than the {n_train_images} training images")
         return steps
 
-    def distribute(self, make_dataset, skip_batches: int = 0, take_batches: int | None = None):
-        """A distributed dataset from `make_dataset(per_replica_batch)`.
-
-        Args:
-          make_dataset: builds this worker's dataset, batched per replica.
-          skip_batches: global steps already done in this epoch (resume).
-          take_batches: global steps to keep (all workers stop together).
-        """
-        local = self.local_replicas
-
-        def fn(context: tf.distribute.InputContext):
-            ds = make_dataset(context.get_per_replica_batch_size(self.global_batch))
-            if take_batches is not None:
-                ds = ds.take(take_batches * local)
-            return ds.skip(skip_batches * local)
-
-        with _quiet_tf_data():
-            return self.strategy.distribute_datasets_from_function(fn)
+    def distribute(self, make_dataset):
+        """A distributed dataset from `make_dataset(per_replica_batch)`, this worker's data."""
+        return self._from_function(
+            lambda context: make_dataset(context.get_per_replica_batch_size(self.global_batch)))
 
     def distribute_epochs(self, make_epoch, first: int, last: int, skip_batches: int, take_batches: int):
         """One distributed dataset of epochs `first`..`last - 1`, each `take_batches` long.
@@ -217,13 +212,11 @@ class Trainer:
         tearing down the old pipeline), and tf.data now prepares an epoch's first
         batches while the previous one ends.
 
-        Args:
-          make_epoch: (per_replica_batch, epoch) -> this worker's dataset of that epoch.
-          first, last: the epochs to cover.
-          skip_batches: global steps of epoch `first` already done (resume).
-          take_batches: global steps per epoch (all workers stop together).
+        `make_epoch(per_replica_batch, epoch)` gives this worker's dataset of an epoch;
+        `skip_batches` global steps of epoch `first` are done already (resume); every
+        epoch is cut to `take_batches` global steps, so that all workers stop together.
         """
-        local = self.local_replicas
+        local = self.dist.local_replicas
 
         def fn(context: tf.distribute.InputContext):
             batch = context.get_per_replica_batch_size(self.global_batch)
@@ -234,26 +227,13 @@ class Trainer:
                 ds = ds.concatenate(part)
             return ds
 
+        return self._from_function(fn)
+
+    def _from_function(self, fn):
         with _quiet_tf_data():
             return self.strategy.distribute_datasets_from_function(fn)
 
-    # ---- training state ------------------------------------------------------
-
-    def set_learning_rate(self, steps_per_epoch: int) -> float:
-        """Sets the optimiser's rate for the next step (warm-up, cosine, drops); returns it."""
-        lr = self.schedule.rate(self.global_step(), steps_per_epoch)
-        if lr != self._lr:
-            self.optimizer.learning_rate = lr
-            self._lr = lr
-        return lr
-
-    def evaluate(self, dist_dataset) -> dict:
-        with _quiet_tf_data():
-            return summarise(self._evaluate(dist_dataset).numpy())
-
-    def weights_finite(self) -> bool:
-        return all(bool(tf.reduce_all(tf.math.is_finite(tf.cast(v, tf.float32))))
-                   for v in self.model.trainable_variables)
+    # ---- checkpoint ----------------------------------------------------------
 
     def manager(self, directory: Path) -> tf.train.CheckpointManager:
         return tf.train.CheckpointManager(self.checkpoint, str(directory),
@@ -267,20 +247,15 @@ class Trainer:
         return latest
 
     def save(self, manager: tf.train.CheckpointManager, epoch: int, step: int, sums, seconds: dict) -> str:
-        """Saves a checkpoint unless the weights went bad (then TrainingDiverged).
-
-        Args:
-          manager: from `manager()`.
-          epoch, step: epochs done and steps done in the current one.
-          sums: the current epoch's running STATS.
-          seconds: {'train_s', 'wall_s', 'epoch_train_s'} so far.
-        """
-        if not self.weights_finite():
+        """Saves where training stands (`epoch` epochs done, `step` steps into the next), that
+        epoch's running STATS and the SECONDS so far; TrainingDiverged if the weights went bad."""
+        if not all(bool(tf.reduce_all(tf.math.is_finite(tf.cast(v, tf.float32))))
+                   for v in self.model.trainable_variables):
             raise TrainingDiverged("the weights are no longer finite")
         self.progress.epoch.assign(epoch)
         self.progress.step.assign(step)
         self.progress.sums.assign(np.asarray(sums, np.float64))
-        for key in ("train_s", "wall_s", "epoch_train_s"):
+        for key in SECONDS:
             getattr(self.progress, key).assign(seconds[key])
         return manager.save(checkpoint_number=self.global_step())
 
@@ -293,21 +268,5 @@ class Trainer:
         return self.progress.sums.numpy().copy()
 
     def seconds(self) -> dict:
-        """{'train_s', 'wall_s', 'epoch_train_s'} as restored or last saved."""
-        return {key: float(getattr(self.progress, key).numpy()) for key in ("train_s", "wall_s", "epoch_train_s")}
-
-    def end_epoch(self, epochs_done: int, heldout_top1_err: float | None) -> float:
-        """Tells the schedule an epoch ended (with its held-out error, None if not
-        evaluated); returns the rate the next epoch starts from."""
-        self.schedule.update(epochs_done, heldout_top1_err)
-        return self.schedule.value
-
-    def global_step(self) -> int:
-        return int(self.optimizer.iterations.numpy())
-
-
-def check_finite(stats, epoch: int, step: int) -> None:
-    """Raises TrainingDiverged if a step's summed loss is NaN or infinite."""
-    if not math.isfinite(float(stats[0])):
-        raise TrainingDiverged(f"non-finite training loss ({float(stats[0])}) at epoch {epoch + 1}, "
-                               f"step {step + 1}")
+        """The SECONDS as restored or last saved."""
+        return {key: float(getattr(self.progress, key).numpy()) for key in SECONDS}

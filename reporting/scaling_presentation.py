@@ -131,10 +131,22 @@ def verdict(group: pd.DataFrame) -> str:
     slopes = ahead["slopes"]
     spread = (f"; through the largest 3 to {len(wide)} sizes only, between {approx_count(ahead['low'])} "
               f"and {approx_count(ahead['high'])}" if ahead["high"] > ahead["low"] * 1.005 else "")
+    fits = (f"power laws err = a n^-b fitted through every size measured, b = {slopes['cnn']:.2f} for the CNN "
+            f"and {slopes['handcrafted']:.2f} for the Fisher vectors{spread}")
+    estimates = [e for e in (straight, ahead["at"], ahead["low"], ahead["high"]) if e is not None]
+    if max(estimates) > DISAGREEMENT * min(estimates):
+        # Estimates orders of magnitude apart locate nothing: no number is put forward.
+        return text + (f" The power laws would meet near {approx_count(ahead['at'])} ({fits}), but the "
+                       f"extrapolations range from {approx_count(min(estimates))} to "
+                       f"{approx_count(max(estimates))} training images per class, more than "
+                       f"{DISAGREEMENT}x apart: **the crossover is not determined by these data**.")
     return text + (f" **Extrapolated crossover: near {approx_count(ahead['at'])} training images per class**, above "
-                   f"which {ahead['leader']} would lead (power laws err = a n^-b fitted through every size "
-                   f"measured, b = {slopes['cnn']:.2f} for the CNN and {slopes['handcrafted']:.2f} for the "
-                   f"Fisher vectors{spread}; an extrapolation beyond the data, not a measurement).")
+                   f"which {ahead['leader']} would lead ({fits}; an extrapolation beyond the data, not a "
+                   "measurement).")
+
+
+# Extrapolated crossovers further apart than this factor are reported as undetermined.
+DISAGREEMENT = 10
 
 
 CHOICE_WORDS = {"interior": "chosen inside the grid", "edge": "at an edge of the grid (the optimum may lie "
