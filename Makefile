@@ -34,7 +34,7 @@ help:
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt requirements-vlfeat.txt
+$(VENV)/.installed: requirements.txt requirements-vlfeat.txt pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "error: $(PYTHON) not found; install Python 3.11 or run 'make PYTHON=python3'"; exit 1; }
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip

@@ -140,7 +140,7 @@ def evaluate_model(model: keras.Model, config: dict, run_dir: Path, val_source=N
     probs, centre_probs, labels = predict(model, eval_batches(config, val_source, stats, batch_size),
                                           progress=f"evaluating on {val_source.n_images} val images")
     result = {"model": config["arch"], "dataset": config["dataset"], "split": "val",
-              "n_images": int(len(labels)), "partial": bool(option(config, "eval_images")),
+              "n_images": int(len(labels)), "partial": bool(option(config, "eval_images")) and not inputs.is_synthetic(config),
               "centre": top_k_errors(centre_probs, labels),
               "params": int(model.count_params()), "precision": distribute.resolve_precision(config),
               "hardware": records.hardware(), "checkpoint": checkpoint}

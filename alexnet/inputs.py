@@ -104,8 +104,9 @@ def train_subset(config: dict, labels) -> np.ndarray | None:
 
 
 def eval_part(config: dict, val):
-    """The reported split, or its `eval_images` class-balanced part (the first
-    images of each class in a fixed order) for a quick look."""
+    """The reported split, or its `eval_images` class-balanced part for a quick look:
+    the same share of every class (at least one image each, so about n images), in
+    a fixed order. Synthetic data ignore the key (their size is in their name)."""
     n = option(config, "eval_images")
     if not n:
         return val
@@ -176,7 +177,8 @@ def make_sources(config: dict, shard=None) -> Sources:
         val = data.get_source(name, "val", data_dir=config["data_dir"], shard=shard)
     except data.DataError as err:
         raise ConfigError(str(err)) from None
-    val = eval_part(config, val)
+    if shard is None:  # a worker's shard of val is never evaluated: the chief evaluates the whole
+        val = eval_part(config, val)
     if len(full.class_names) != classes:
         raise ConfigError(f"dataset {name!r} has {len(full.class_names)} classes but num_classes is "
                           f"{classes}")

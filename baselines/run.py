@@ -229,6 +229,7 @@ def fill_cache(config: dict, part: tuple[int, int] | None) -> None:
     """A cluster job: fit the encoder (part None) or encode this part; no run record."""
     config = validate(config)
     train, val = _sources(config)
+    train = _cell(config, train)[0]  # the cache a run of this config reads (encoder_fit)
     cache = prepare_cache(config, train, val, part or (0, 1), encode=part is not None)
     print(f"encoder: {cache['key_dir'] / 'encoder.npz'}", flush=True)
     for split in ("train", "val") if part is not None else ():

@@ -6,7 +6,7 @@ VERDICTS = ("interior", "edge", "tie", "fixed")
 
 
 def choice_verdict(selection: list[dict], best: float) -> str:
-    """'interior' (an optimum inside the grid), 'edge' (at an end of the grid and better
+    """'interior' (an optimum inside the grid), 'edge' (at an end of the grid and no worse
     than its neighbour: the optimum may lie outside), 'tie' (every candidate the same
     held-out error: nothing was chosen) or 'fixed' (one candidate, or no held-out images).
 
@@ -21,7 +21,7 @@ def choice_verdict(selection: list[dict], best: float) -> str:
         return "tie"
     grid = sorted(error)
     neighbour = {grid[0]: grid[1], grid[-1]: grid[-2]}
-    return "edge" if best in neighbour and error[best] < error[neighbour[best]] else "interior"
+    return "edge" if best in neighbour and error[best] <= error[neighbour[best]] else "interior"
 
 
 def record_verdict(result: dict) -> str:

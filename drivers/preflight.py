@@ -7,8 +7,9 @@ one line:
 
 * each dataset the stages read (train and val splits under DATA_DIR);
 * VLFeat, for a Fisher-vector stage;
-* free disk for a Fisher-vector stage's vector cache (train + val images x
-  vector length x bytes per value), unless that cache already exists.
+* free disk for the Fisher-vector stages' new vector caches, summed (train +
+  val images x vector length x bytes per value; a data-scaling cell's train
+  images are its own subset), leaving out caches that already exist.
 
 (The paper-scale run's GPU and archives: drivers.reproduce.check_imagenet_ready.)
 """
@@ -74,6 +75,8 @@ def problems(stages: list[Stage]) -> list[str]:
     from baselines.encode_cache import default_cache_dir
     found: list[str] = []
     seen: dict = {}
+    caches: dict[Path, float] = {}
+    experiments: dict[Path, list[str]] = {}
     todo = [s for s in stages if run_folder.find_finished(s.config["experiment"], s.config) is None]
     for stage in todo:
         if stage.kind == "fv":
@@ -86,13 +89,20 @@ def problems(stages: list[Stage]) -> list[str]:
             found.append(sources)
             continue
         if stage.kind == "fv":
-            if sources and not _fv_cache_exists(stage.config, sources[0]):
-                cache_dir = Path(stage.config["cache_dir"] or default_cache_dir())
-                need = fv_cache_bytes(stage.config, sum(s.n_images for s in sources)) * DISK_MARGIN
-                free = shutil.disk_usage(_existing_parent(cache_dir)).free
-                if need > free:
-                    found.append(f"{stage.config['experiment']} needs about {need / 1e9:.1f} GB free for its "
-                                 f"Fisher-vector cache in {cache_dir} (FV_CACHE_DIR), {free / 1e9:.1f} GB are free")
+            if sources:
+                from baselines.run import _cell
+                train = _cell(stage.config, sources[0])[0]  # the images this config's cache holds
+                if not _fv_cache_exists(stage.config, train):
+                    cache_dir = Path(stage.config["cache_dir"] or default_cache_dir())
+                    need = fv_cache_bytes(stage.config, train.n_images + sources[1].n_images) * DISK_MARGIN
+                    caches[cache_dir] = caches.get(cache_dir, 0.0) + need
+                    experiments.setdefault(cache_dir, []).append(stage.config["experiment"])
+    for cache_dir, need in caches.items():  # every new cache of a driver's stages together
+        free = shutil.disk_usage(_existing_parent(cache_dir)).free
+        if need > free:
+            names = ", ".join(dict.fromkeys(experiments[cache_dir]))
+            found.append(f"{names} need about {need / 1e9:.1f} GB free for their Fisher-vector caches in "
+                         f"{cache_dir} (FV_CACHE_DIR), {free / 1e9:.1f} GB are free")
     return list(dict.fromkeys(found))  # each missing piece once, in order
 
 
@@ -100,4 +110,5 @@ def check(stages: list[Stage]) -> None:
     """Raises ConfigError naming every missing piece, before any stage starts."""
     found = problems(stages)
     if found:
-        raise ConfigError(f"cannot start ({len(found)} missing, nothing was run): " + "; ".join(found))
+        raise ConfigError(f"cannot start ({len(found)} missing, nothing was run): "
+                          + " | ".join(f"({i}) {text}" for i, text in enumerate(found, 1)))

@@ -27,7 +27,7 @@ import pandas as pd
 
 from alexnet import records
 from alexnet.config import EXPERIMENTS_DIR, load_config
-from reporting.runs import Record, RecordError, discover, resolve_dirs, run_main
+from reporting.runs import Record, RecordError, discover, lookup, resolve_dirs, run_main
 from reporting.tables import fmt_duration, fmt_pct, markdown_table
 
 FOLDER = "baseline_ablation"
@@ -117,11 +117,7 @@ def generate(runs_dir: Path, results_dir: Path, run_ids: dict[str, str] | None =
             raise RecordError(f"no ablation runs to cite in {out / 'records'}; run "
                               "`make reproduce-baseline-ablation` first")
         run_ids = {variant_of(found[i], definition): i for i in copies}
-    missing = [i for i in run_ids.values() if i not in found]
-    if missing:
-        raise RecordError(f"run(s) {', '.join(missing)} neither finished in {runs_dir} nor copied under "
-                          f"{results_dir}/*/records")
-    cited = {name: found[i] for name, i in run_ids.items()}
+    cited = dict(zip(run_ids, lookup(found, list(run_ids.values()), runs_dir, results_dir)))
     frame = summary_frame(cited, definition)
     (out / "records").mkdir(parents=True, exist_ok=True)
     for record in cited.values():

@@ -28,7 +28,7 @@ from alexnet import records
 from reporting.cli import generate_main
 from reporting.figures import save
 from reporting.plots import KIND_COLOURS
-from reporting.runs import Record, RecordError, discover
+from reporting.runs import Record, RecordError, discover, lookup
 from reporting.tables import copy_records, fmt_pct, markdown_table, short_name, summary_row
 
 SCALE = "tiny_imagenet"
@@ -161,12 +161,7 @@ def generate(runs_dir: Path, results_dir: Path, run_ids=()) -> list[Path]:
     ids = [Path(i).name for i in run_ids] or default_run_ids(results_dir)
     if not ids:
         raise RecordError("no classes-axis runs to cite; run `make reproduce-tiny-imagenet-classes` first")
-    found = discover(runs_dir, results_dir)
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise RecordError(f"run(s) {', '.join(missing)} neither finished in {runs_dir} nor copied under "
-                          f"{results_dir}/*/records")
-    cited = [found[i] for i in ids]
+    cited = lookup(discover(runs_dir, results_dir), ids, runs_dir, results_dir)
     frame = class_frame(cited)            # first, so a broken record changes nothing on disk
     lead = leads(frame)
     out = Path(results_dir) / SCALE

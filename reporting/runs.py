@@ -195,6 +195,24 @@ def discover(runs_dir: Path, results_dir: Path) -> dict[str, Record]:
     return found
 
 
+def lookup(found: dict[str, Record], run_ids: Iterable[str], runs_dir: Path, results_dir: Path
+           ) -> list[Record]:
+    """The records of `run_ids` (from `discover`), for a side study's table.
+
+    Raises:
+      RecordError: runs neither finished nor committed, or evaluated on part of the split.
+    """
+    missing = [i for i in run_ids if i not in found]
+    if missing:
+        raise RecordError(f"run(s) {', '.join(missing)} neither finished in {runs_dir} nor copied under "
+                          f"{results_dir}/*/records")
+    partial = [i for i in run_ids if found[i].partial]
+    if partial:
+        raise RecordError(f"run(s) {', '.join(partial)} were evaluated on part of the split only "
+                          "(eval_images, a quick look); the tables cite runs evaluated on the whole split")
+    return [found[i] for i in run_ids]
+
+
 def _explicit(found: dict[str, Record], run_ids: Iterable[str], runs_dir: Path, results_dir: Path
               ) -> list[Record]:
     chosen = []

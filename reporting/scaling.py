@@ -24,7 +24,8 @@ summary.csv columns:
                                  standard deviation over the seeds (empty for one seed)
     val_images                   validation images evaluated
     run_ids                      the cited runs, space-separated
-    svm_solver                   the baseline's SVM solver (liblinear: exact; sgd); empty for CNNs
+    svm_solver                   the baseline's SVM solver (liblinear, batched: exact; sgd); empty for CNNs
+    svm_choice                   how the held-out images chose its C: interior, edge, tie or fixed
 
 Which runs: --run-ids (the experiment driver passes every finished run of its
 grid), else those results/scaling/records already holds, read from their run
@@ -44,10 +45,10 @@ from alexnet import records
 from reporting import published
 from reporting.cli import generate_main
 from reporting.figures import save
-from reporting.runs import RecordError, discover
+from reporting.runs import RecordError, discover, lookup
 from reporting.scaling_presentation import (EXTRAPOLATION_AXIS_MAX, ILSVRC_IMAGES_PER_CLASS, ILSVRC_PAIR,
                                             SCALE_STYLES, approx_count, ilsvrc_pair, scaling_figure,
-                                            summary_markdown, verdict)
+                                            summary_markdown, undetermined, verdict)
 from reporting.scaling_stats import (COLUMNS, crossover, extrapolated_crossover, paired_means, power_law,
                                      power_laws_meet, run_row, straight_gap_closes_at, summary_frame)
 from reporting.tables import copy_records
@@ -55,7 +56,7 @@ from reporting.tables import copy_records
 __all__ = ["COLUMNS", "EXTRAPOLATION_AXIS_MAX", "FOLDER", "ILSVRC_IMAGES_PER_CLASS", "ILSVRC_PAIR", "RecordError",
            "SCALE_STYLES", "approx_count", "crossover", "extrapolated_crossover", "generate", "ilsvrc_pair", "main",
            "paired_means", "power_law", "power_laws_meet", "published", "run_row", "scaling_figure",
-           "straight_gap_closes_at", "summary_frame", "summary_markdown", "verdict"]
+           "straight_gap_closes_at", "summary_frame", "summary_markdown", "undetermined", "verdict"]
 
 FOLDER = "scaling"
 
@@ -73,12 +74,7 @@ def generate(runs_dir: Path, results_dir: Path, run_ids=()) -> list[Path]:
     if not ids:
         raise RecordError(f"no data-scaling runs to cite: {out / 'records'} is empty and no --run-ids were "
                           "given; run `make reproduce-scaling` first")
-    found = discover(runs_dir, results_dir)
-    missing = [i for i in ids if i not in found]
-    if missing:
-        raise RecordError(f"run(s) {', '.join(missing)} neither finished in {runs_dir} nor copied under "
-                          f"{results_dir}/*/records")
-    cited = [found[i] for i in ids]
+    cited = lookup(discover(runs_dir, results_dir), ids, runs_dir, results_dir)
     frame = summary_frame([run_row(r) for r in cited])
     reference = published.load(results_dir)
     markdown = summary_markdown(frame, reference)

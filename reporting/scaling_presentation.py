@@ -133,12 +133,12 @@ def verdict(group: pd.DataFrame) -> str:
               f"and {approx_count(ahead['high'])}" if ahead["high"] > ahead["low"] * 1.005 else "")
     fits = (f"power laws err = a n^-b fitted through every size measured, b = {slopes['cnn']:.2f} for the CNN "
             f"and {slopes['handcrafted']:.2f} for the Fisher vectors{spread}")
-    estimates = [e for e in (straight, ahead["at"], ahead["low"], ahead["high"]) if e is not None]
-    if max(estimates) > DISAGREEMENT * min(estimates):
+    spread_of = undetermined(group, ahead)
+    if spread_of:
         # Estimates orders of magnitude apart locate nothing: no number is put forward.
         return text + (f" The power laws would meet near {approx_count(ahead['at'])} ({fits}), but the "
-                       f"extrapolations range from {approx_count(min(estimates))} to "
-                       f"{approx_count(max(estimates))} training images per class, more than "
+                       f"extrapolations range from {approx_count(spread_of[0])} to "
+                       f"{approx_count(spread_of[1])} training images per class, more than "
                        f"{DISAGREEMENT}x apart: **the crossover is not determined by these data**.")
     return text + (f" **Extrapolated crossover: near {approx_count(ahead['at'])} training images per class**, above "
                    f"which {ahead['leader']} would lead ({fits}; an extrapolation beyond the data, not a "
@@ -147,6 +147,15 @@ def verdict(group: pd.DataFrame) -> str:
 
 # Extrapolated crossovers further apart than this factor are reported as undetermined.
 DISAGREEMENT = 10
+
+
+def undetermined(group: pd.DataFrame, ahead: dict) -> tuple[float, float] | None:
+    """(lowest, highest) of the extrapolated crossovers (straight gap, power laws through
+    every size and through the largest sizes) when they lie more than DISAGREEMENT apart."""
+    estimates = [e for e in (straight_gap_closes_at(group), ahead["at"], ahead["low"], ahead["high"])
+                 if e is not None]
+    low, high = min(estimates), max(estimates)
+    return (low, high) if high > DISAGREEMENT * low else None
 
 
 CHOICE_WORDS = {"interior": "chosen inside the grid", "edge": "at an edge of the grid (the optimum may lie "
@@ -238,12 +247,17 @@ def _draw_crossovers(ax, frame: pd.DataFrame) -> None:
         ax.plot([], [], ":", color="black", label="power-law fits beyond the data (top-1)")
         a_c, b_c = ahead["fits"]["cnn"]
         label = f"{scale}: fits meet near\n{approx_count(ahead['at'])} per class (extrapolated)"
+        spread_of = undetermined(group, ahead)
+        if spread_of:  # as the summary says: no crossover is put forward
+            label = (f"{scale}: crossover not determined\n(extrapolations {approx_count(spread_of[0])} "
+                     f"to {approx_count(spread_of[1])} per class)")
         if ahead["at"] <= end:
             ax.plot(ahead["at"], a_c * ahead["at"] ** -b_c, "x", color="black", markersize=8)
             ax.annotate(label, (ahead["at"], a_c * ahead["at"] ** -b_c),
                         textcoords="offset points", xytext=(-10, 12), fontsize=8, ha="right")
         else:
-            ax.annotate(label.replace("(extrapolated)", "(extrapolated,\nfar off this axis)"),
+            ax.annotate(label.replace("(extrapolated)", "(extrapolated,\nfar off this axis)")
+                        + ("" if not spread_of else "\n(far off this axis)"),
                         (end, a_c * end ** -b_c), textcoords="offset points", xytext=(-10, 12),
                         fontsize=8, ha="right")
 

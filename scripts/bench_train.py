@@ -110,7 +110,8 @@ def _time_reference(arch, config, images, labels, steps: int, warmup: int):
 
 def tower_forms(precision: str, batch_size: int, steps: int, warmup: int) -> list[dict]:
     """The paper's conv2 (two towers of 128 filters, each reading its own 48 maps) as two
-    branches, as alexnet2012 builds it, against one Conv2D(groups=2): forward and backward."""
+    branches, as alexnet2012 builds it, against one Conv2D(groups=2): the forward pass and
+    the gradient with respect to the input."""
     from alexnet import model as model_lib
     model_lib.set_precision(precision)
     import keras
@@ -136,7 +137,7 @@ def tower_forms(precision: str, batch_size: int, steps: int, warmup: int) -> lis
         for _ in range(steps):
             step(x).numpy()
         seconds = (time.perf_counter() - start) / steps
-        flop = 3 * 2 * 27 * 27 * 256 * 5 * 5 * 48
+        flop = 2 * 2 * 27 * 27 * 256 * 5 * 5 * 48  # forward and the input's gradient (no weight gradient)
         rows.append({**_row("alexnet2012", precision, name, batch_size, seconds),
                      "gflop_per_image": round(flop / 1e9, 3),
                      "gflop_per_s": round(batch_size / seconds * flop / 1e9, 1)})

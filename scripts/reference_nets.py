@@ -74,8 +74,12 @@ def _alexnet2012(x, num_classes):
 
     x = layers.ZeroPadding2D(2)(x)
     x = layers.Concatenate()([_conv(48, 11, 4, "valid")(x), _conv(48, 11, 4, "valid")(x)])
-    x = layers.MaxPooling2D(3, 2)(_lrn()(x))       # LRN within a tower: its 5 channels never straddle
-    x = layers.MaxPooling2D(3, 2)(_lrn()(own(x, 128, 5)))
+    def per_tower_lrn(t):  # the paper normalises within a tower: no window straddles the two
+        a, b = split(t)
+        return layers.Concatenate()([_lrn()(a), _lrn()(b)])
+
+    x = layers.MaxPooling2D(3, 2)(per_tower_lrn(x))
+    x = layers.MaxPooling2D(3, 2)(per_tower_lrn(own(x, 128, 5)))
     x = own(own(both(x, 192, 3), 192, 3), 128, 3)
     x = layers.Flatten()(layers.MaxPooling2D(3, 2)(x))
     for _ in range(2):

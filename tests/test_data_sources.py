@@ -154,13 +154,16 @@ def test_offline_the_missing_copy_fails_fast_with_one_line(tmp_path, monkeypatch
         tried.append((address, timeout))
         raise OSError("Network is unreachable")
 
+    from alexnet.data import tfds_source
+    tfds_source._reachable.cache_clear()
     monkeypatch.setenv("DATA_AUTO_DOWNLOAD", "1")
     monkeypatch.setattr(socket, "create_connection", unreachable)
     start = time.time()
     err = _error("imagenette", data_dir=tmp_path)
     assert time.time() - start < 30
     assert tried == [(("s3.amazonaws.com", 443), 5.0)]
-    assert "no local copy" in err and "and no connection to s3.amazonaws.com for a download (offline?)" in err
+    assert "no local copy" in err and "and no connection to s3.amazonaws.com within 5 s (offline?)" in err
+    assert _error("imagenette", "val", data_dir=tmp_path) and len(tried) == 1      # asked once a process
 
 
 def test_without_a_local_copy_the_tfds_path_is_taken_by_itself(tmp_path, monkeypatch):
@@ -171,6 +174,8 @@ def test_without_a_local_copy_the_tfds_path_is_taken_by_itself(tmp_path, monkeyp
         def close(self):
             pass
 
+    from alexnet.data import tfds_source
+    tfds_source._reachable.cache_clear()
     monkeypatch.setenv("DATA_AUTO_DOWNLOAD", "1")
     monkeypatch.setattr(socket, "create_connection", lambda address, timeout: Connection())
     with tfds.testing.mock_data(num_examples=24):

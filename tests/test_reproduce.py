@@ -46,7 +46,8 @@ def test_missing_vlfeat_and_data_stop_the_driver_before_any_training(tmp_path, m
     monkeypatch.setenv("DATA_DIR", str(tmp_path / "nothing"))
     assert reproduce.main(["cifar10"]) == 2
     err = capsys.readouterr().err.strip()
-    assert err.startswith("error: cannot start (2 missing, nothing was run): ") and "\n" not in err
+    assert err.startswith("error: cannot start (2 missing, nothing was run): (1) ") and "\n" not in err
+    assert " | (2) " in err
     assert "cifar10" in err and "VLFeat" in err                 # the data, and VLFeat, in one line
     assert not runs_dir.exists() or not any(runs_dir.iterdir())
 
@@ -72,5 +73,11 @@ def test_preflight_counts_the_vector_cache_against_free_disk(data_dir, tmp_path,
     assert preflight.fv_cache_bytes(plain, 60_000) == 60_000 * (2 * 256 * 64) * 2
     monkeypatch.setattr(shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(10**12, 10**12 - 10**9, 10**9))
     message = [p for p in preflight.problems([preflight.Stage("fv", fv)]) if "GB free" in p]
-    assert message == [f"fv_cifar10 needs about {60_000 * 131_072 * 1.1 / 1e9:.1f} GB free for its Fisher-vector "
-                       f"cache in {tmp_path / 'fisher'} (FV_CACHE_DIR), 1.0 GB are free"]
+    assert message == [f"fv_cifar10 need about {60_000 * 131_072 * 1.1 / 1e9:.1f} GB free for their Fisher-vector "
+                       f"caches in {tmp_path / 'fisher'} (FV_CACHE_DIR), 1.0 GB are free"]
+    # A data-scaling cell caches its own subset (1% of 50,000 here) and the 10,000 test images,
+    # and the stages' needs add up.
+    cell = dict(fv, train_fraction=0.01, encoder_fit="cell", experiment="fv_cell")
+    (both,) = [p for p in preflight.problems([preflight.Stage("fv", fv), preflight.Stage("fv", cell)])
+               if "GB free" in p]
+    assert both.startswith(f"fv_cifar10, fv_cell need about {(60_000 + 10_500) * 131_072 * 1.1 / 1e9:.1f} GB")

@@ -350,7 +350,14 @@ def test_curves_that_do_not_cross_yet_are_extrapolated_as_power_laws(fake_grid):
     fig = scaling.scaling_figure(far, scaling.published.load(fake_grid[1]))
     dotted = [line for line in fig.axes[0].get_lines() if line.get_linestyle() == ":" and len(line.get_xdata())]
     assert [line.get_xdata()[-1] for line in dotted] == pytest.approx([3000.0, 3000.0])
-    assert any("1,000,000 per class (extrapolated,\nfar off this axis)" in t.get_text() for t in fig.axes[0].texts)
+    # The straight gap closes near 27,000, the power laws meet near 1,000,000: more than 10x apart, so
+    # the figure, as the summary, puts no crossover forward.
+    spread = scaling.undetermined(far, scaling.extrapolated_crossover(far))
+    assert spread == pytest.approx((scaling.straight_gap_closes_at(far), 2 ** 20))
+    label = f"demo: crossover not determined\n(extrapolations {scaling.approx_count(spread[0])} to 1,000,000 per class)"
+    assert [t.get_text() for t in fig.axes[0].texts if t.get_text().startswith("demo")] == [
+        label + "\n(far off this axis)"]
+    assert "**the crossover is not determined by these data**." in scaling.verdict(far)
 
 
 def test_the_summary_says_where_the_penalty_was_not_chosen():
@@ -362,3 +369,13 @@ def test_the_summary_says_where_the_penalty_was_not_chosen():
         "Penalty C of the baseline: every candidate tied on the held-out images (C is not determined by these "
         "data) at 0.1; chosen inside the grid at 0.3, 1; at an edge of the grid (the optimum may lie beyond "
         "it) at 0.3.\n")
+
+
+def test_a_partial_grid_leaves_the_committed_table_alone(monkeypatch, tmp_path, capsys):
+    from reporting import runs, scaling as scaling_report
+    scales, _ = scaling_driver.load_grid()
+    cells = scaling_driver.plan(scales, only_scales=["cifar10"])[:3]
+    monkeypatch.setattr(runs, "find_record", lambda config, r, d: None if config is cells[1].config else "run-x")
+    monkeypatch.setattr(scaling_report, "generate", lambda *a: pytest.fail("regenerated from part of a grid"))
+    assert scaling_driver.report(cells, tmp_path) == []
+    assert "results/scaling not regenerated: 1 of the grid's 3 cells have no record yet" in capsys.readouterr().out

@@ -262,18 +262,19 @@ def _local(name: str, split: str, data_dir: Path) -> Source:
         raise DataError(f"{missing}; set DATA_DIR to the folder holding one")
     blocked = tfds_source.auto_download_blocked(name)
     if blocked is None:
-        log.warning("%s; using TensorFlow Datasets' copy instead (dataset 'tfds:%s', downloaded on first use "
-                    "into $TFDS_DATA_DIR)", missing, name)
-        return _tfds(name, split)
+        auto = tfds_source.AUTO_NAMES[name]
+        log.warning("%s; using TensorFlow Datasets' %s instead (downloaded on first use into "
+                    "$TFDS_DATA_DIR)", missing, auto)
+        return _tfds(name, split, auto)
     raise DataError(f"{missing} and {blocked}; set DATA_DIR to the folder holding one, or use "
                     f"dataset='tfds:{name}' on a machine with internet")
 
 
-def _tfds(name: str, split: str) -> Source:
-    tfds_name, splits = tfds_source.TFDS_NAMES[name]
+def _tfds(name: str, split: str, tfds_name: str | None = None) -> Source:
+    _, splits = tfds_source.TFDS_NAMES[name]
     if split not in splits:
         raise DataError(f"{name} has splits {', '.join(splits)}, not {split!r}")
-    builder = tfds_source.load_builder(name)
+    builder = tfds_source.load_builder(name, tfds_name)
     backend = tfds_source.TfdsBackend(builder, splits[split])
     return _make(name, split, builder.data_dir, backend.class_names, backend, [])
 

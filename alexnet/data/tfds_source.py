@@ -12,8 +12,10 @@ the transforms are the same as for a class-folder copy.
 
 from __future__ import annotations
 
+import functools
 import os
 import socket
+import threading
 
 import numpy as np
 
@@ -26,34 +28,54 @@ TFDS_NAMES = {
     "imagenette": ("imagenette/full-size-v2", {"train": "train", "val": "validation"}),
     "cifar10": ("cifar10", {"train": "train", "val": "test", "test": "test"}),
 }
+# What a missing local copy of 'imagenette' or 'cifar10' becomes by itself: for Imagenette
+# the 320 px variant, the images a local imagenette2-320/ copy holds (full size would make
+# the same config a different, much slower experiment).
+AUTO_NAMES = {"imagenette": "imagenette/320px-v2", "cifar10": "cifar10"}
 # Where TFDS downloads each from (its builders' URLs): what the connectivity check tries.
 DOWNLOAD_HOSTS = {"imagenette": "s3.amazonaws.com", "cifar10": "www.cs.toronto.edu"}
 CONNECT_TIMEOUT_S = 5.0
 
 
 def auto_download_blocked(name: str) -> str | None:
-    """Why `name` cannot be fetched through TFDS right now, or None if it can.
+    """Why `name` cannot be fetched through TFDS by itself now, or None if it can.
 
-    None when TFDS has it prepared already, or when DATA_AUTO_DOWNLOAD is not
-    '0' and the download host accepts a connection within CONNECT_TIMEOUT_S.
+    Blocked when DATA_AUTO_DOWNLOAD is '0'; otherwise possible when TFDS has the
+    copy prepared already or the download host answers within CONNECT_TIMEOUT_S.
     """
+    if os.environ.get("DATA_AUTO_DOWNLOAD", "1") == "0":
+        return "the automatic download is off (DATA_AUTO_DOWNLOAD=0)"
     try:
         import tensorflow_datasets as tfds
-        if tfds.builder(TFDS_NAMES[name][0]).is_prepared():
+        if tfds.builder(AUTO_NAMES[name]).is_prepared():
             return None
     except Exception:  # noqa: BLE001 - no TFDS, or no metadata offline: decided below
         pass
-    if os.environ.get("DATA_AUTO_DOWNLOAD", "1") == "0":
-        return "the automatic download is off (DATA_AUTO_DOWNLOAD=0)"
     host = DOWNLOAD_HOSTS[name]
-    try:
-        socket.create_connection((host, 443), timeout=CONNECT_TIMEOUT_S).close()
-    except OSError:
-        return f"no connection to {host} for a download (offline?)"
-    return None
+    return None if _reachable(host) else f"no connection to {host} within {CONNECT_TIMEOUT_S:g} s (offline?)"
 
 
-def load_builder(name: str):
+@functools.lru_cache(maxsize=None)
+def _reachable(host: str) -> bool:
+    """Whether `host` accepts a connection on 443 within CONNECT_TIMEOUT_S, name lookup
+    included (getaddrinfo has no timeout of its own, so the attempt runs in a thread).
+    Asked once per process."""
+    answer: list[bool] = []
+
+    def attempt():
+        try:
+            socket.create_connection((host, 443), timeout=CONNECT_TIMEOUT_S).close()
+            answer.append(True)
+        except OSError:
+            answer.append(False)
+
+    thread = threading.Thread(target=attempt, daemon=True)
+    thread.start()
+    thread.join(CONNECT_TIMEOUT_S + 1.0)
+    return bool(answer and answer[0])
+
+
+def load_builder(name: str, tfds_name: str | None = None):
     """The prepared TFDS builder for `name`, downloading it first if needed.
 
     Raises:
@@ -64,7 +86,7 @@ def load_builder(name: str):
         import tensorflow_datasets as tfds
     except ImportError as err:
         raise DataError(f"tensorflow-datasets cannot be imported ({err})") from None
-    tfds_name = TFDS_NAMES[name][0]
+    tfds_name = tfds_name or TFDS_NAMES[name][0]
     try:
         builder = tfds.builder(tfds_name)
         builder.download_and_prepare()
