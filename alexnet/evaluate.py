@@ -176,7 +176,8 @@ def format_result(result: dict) -> str:
     return line + " (error)"
 
 
-def load_model(run_dir: Path, checkpoint: str | None = None, with_progress: bool = False):
+def load_model(run_dir: Path, checkpoint: str | None = None, with_progress: bool = False,
+               image_size: int | None = None):
     """A run's network with the weights of a checkpoint (default: the newest).
 
     Sets Keras' global dtype policy to the run's precision, as training did.
@@ -185,6 +186,8 @@ def load_model(run_dir: Path, checkpoint: str | None = None, with_progress: bool
       run_dir: the run folder.
       checkpoint: a checkpoint prefix (runs/<id>/checkpoints/ckpt-N).
       with_progress: also return the restored `trainer.Progress` (epoch, train_s...).
+      image_size: build for this input side instead of the trained one (the small-image
+        networks' pool5 is 4x4 at 56 and 64 px alike, so their weights fit both).
 
     Returns:
       The keras.Model (float32 logits), or (model, progress, checkpoint path).
@@ -200,7 +203,7 @@ def load_model(run_dir: Path, checkpoint: str | None = None, with_progress: bool
     if not checkpoint:
         raise ConfigError(f"{run_dir} has no checkpoint to evaluate (checkpoints/ is empty)")
     model_lib.set_precision(distribute.resolve_precision(config))
-    model = model_lib.build_model(config["arch"], config["num_classes"], config["image_size"],
+    model = model_lib.build_model(config["arch"], config["num_classes"], image_size or config["image_size"],
                                   dropout=config["dropout"], init=config["init"],
                                   tower_devices=distribute.tower_devices(config))
     progress = Progress()
@@ -217,12 +220,46 @@ def evaluate_run(run_dir: Path, checkpoint: str | None = None, batch_size: int |
                           checkpoint=checkpoint, batch_size=batch_size)
 
 
+def heldout_test_sizes(run_dir: Path, sizes: list[int], checkpoint: str | None = None) -> dict:
+    """Centre-crop errors on the run's HELD-OUT images when the test crop is each of `sizes`
+    (cut from the image resized to max(size, the run's resize)): which test size to use is a
+    choice, so it is made here, never on the reported split. Writes heldout_test_sizes.json.
+
+    Train on random crops, test on the whole image (Touvron et al. 2019, "Fixing the
+    train-test resolution discrepancy"): for Tiny ImageNet, 56 px crops in training and the
+    whole 64 px image at test.
+    """
+    run_dir = Path(run_dir)
+    config = records.read_json(run_dir / "config.json")
+    sources = inputs.make_sources(config)
+    if sources.heldout is None:
+        raise ConfigError(f"{run_dir} held no images out (holdout_fraction 0): nothing to choose on")
+    stats = run_colour_stats(run_dir, config, sources.labelled)
+    result = {"split": "heldout", "n_images": sources.heldout.n_images, "trained_size": config["image_size"],
+              "sizes": {}}
+    for size in sizes:
+        model = load_model(run_dir, checkpoint, image_size=size)
+        sized = dict(config, image_size=size, resize=max(size, config["resize"]), eval_ten_crop=False)
+        _, centre, labels = predict(model, eval_batches(sized, sources.heldout, stats),
+                                    progress=f"held-out images at {size} px")
+        result["sizes"][str(size)] = top_k_errors(centre, labels)
+        print(f"test crop {size} px: held-out top-1 {result['sizes'][str(size)]['top1_err_pct']:.2f}% "
+              f"top-5 {result['sizes'][str(size)]['top5_err_pct']:.2f}%", flush=True)
+    records.write_json_atomic(run_dir / "heldout_test_sizes.json", result)
+    return result
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alexnet.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("run_dir", type=Path, help="a run folder (runs/<run-id>)")
     parser.add_argument("--checkpoint", help="checkpoint prefix to evaluate (default: the newest)")
     parser.add_argument("--batch-size", type=int, default=None, help="images per batch")
+    parser.add_argument("--heldout-test-sizes", type=int, nargs="+", default=None, metavar="PX",
+                        help="compare test crop sizes on the held-out images (never the reported split)")
     args = parser.parse_args(argv)
+    if args.heldout_test_sizes:
+        return run_command(lambda: heldout_test_sizes(args.run_dir, args.heldout_test_sizes, args.checkpoint),
+                           (ConfigError,))
     return run_command(lambda: evaluate_run(args.run_dir, args.checkpoint, args.batch_size), (ConfigError,))
 
 

@@ -106,6 +106,18 @@ def test_evaluate_command_reproduces_the_trainers_numbers(real_run):
     assert after["train_time_s"] == pytest.approx(before["train_time_s"], abs=0.2)
 
 
+def test_test_sizes_are_compared_on_the_heldout_images(real_run, capsys):
+    run_dir = real_run[0]
+    assert evaluate.main([str(run_dir), "--heldout-test-sizes", "32", "28"]) == 0
+    result = records.read_json(run_dir / "heldout_test_sizes.json")
+    assert result["split"] == "heldout" and result["n_images"] == 3 * N_HELDOUT and result["trained_size"] == 32
+    # At the trained size this is the trainer's own last held-out evaluation (the whole 32 px image).
+    last = records.read_metrics(run_dir)[-1]
+    assert result["sizes"]["32"]["top1_err_pct"] == pytest.approx(float(last["heldout_top1_err_pct"]), abs=1e-4)
+    assert set(result["sizes"]["28"]) == {"top1_err_pct", "top5_err_pct"}
+    assert "test crop 28 px: held-out top-1" in capsys.readouterr().out
+
+
 def test_skip_if_done_prints_the_finished_run(real_run, monkeypatch, capsys):
     run_dir, config, runs = real_run
     monkeypatch.setenv("RUNS_DIR", str(runs))
