@@ -22,10 +22,14 @@ import sys
 import time
 from pathlib import Path
 
-import keras
-import numpy as np
-import tensorflow as tf
-from tqdm.auto import tqdm
+from alexnet import cli
+
+cli.import_tensorflow()  # quietly: `python -m alexnet.evaluate` imports TensorFlow right below
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+from tqdm.auto import tqdm  # noqa: E402
 
 from alexnet import distribute, inputs, model as model_lib, records
 from alexnet.cli import run_command
