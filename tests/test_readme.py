@@ -7,10 +7,15 @@ A copied block in README.md (or a page in docs/) reads
     <!-- end copy -->
 
 The README is the front door: short, with the details in docs/, and every
-relative link in either points at a file or folder of the repository.
+relative link in either points at a file or folder of the repository. Fenced
+blocks marked ```bash quick``` are run, command by command, as written.
 """
 
+import os
 import re
+import shlex
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -78,3 +83,33 @@ def test_every_relative_link_exists(page):
         path = (page.parent / target).resolve()
         assert path.is_relative_to(root), f"{page.name}: link {target!r} leaves the repository"
         assert path.exists(), f"{page.name}: link {target!r} points at nothing ({path.relative_to(root)})"
+
+
+QUICK_BLOCK = re.compile(r"```bash quick\n(.*?)```", re.S)
+
+
+def _quick_commands():
+    for page in [records.REPO_ROOT / "README.md", *sorted((records.REPO_ROOT / "docs").glob("*.md"))]:
+        for block in QUICK_BLOCK.findall(page.read_text()):
+            for line in block.splitlines():
+                command = line.split("#")[0].strip()
+                if command:
+                    yield page.name, command
+
+
+def test_there_are_quick_commands():
+    assert len(list(_quick_commands())) >= 3
+
+
+@pytest.mark.parametrize("page, command", list(_quick_commands()))
+def test_every_quick_command_works_as_written(page, command, tmp_path):
+    """Run from the repository root as a user would (the venv's Python for `.venv/bin/python`)."""
+    argv = shlex.split(command)
+    if argv[0] == ".venv/bin/python":
+        argv[0] = sys.executable
+    env = {**os.environ, "RUNS_DIR": str(tmp_path / "runs"), "PY": sys.executable}
+    if argv[0] == "make":
+        argv += [f"PY={sys.executable}"]
+    result = subprocess.run(argv, cwd=records.REPO_ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{page}: {command}\n{result.stdout[-2000:]}\n{result.stderr[-2000:]}"
+    assert result.stdout.strip(), f"{page}: {command} printed nothing"
