@@ -20,6 +20,7 @@ The network and its trainer, one concern per module:
   train       the command: check the config, set up the run, train, evaluate once
   evaluate    centre and ten-crop evaluation of a model or a run folder
   ensemble    several runs' softmax outputs averaged (the paper's "5 CNNs" row)
+  probe       a trained network's frozen features + a linear classifier on another dataset
   predict     classify image files with a trained run (top-k names, CSV)
   export      a run as .keras and as a SavedModel serving encoded images
   torchvision_weights  torchvision's ImageNet AlexNet weights as an alexnet2014 run

@@ -94,9 +94,11 @@ class Record:
 
     @property
     def kind(self) -> str:
-        """'cnn' for the trainer's runs (their configs name an `arch`) and CNN ensembles
-        (alexnet.ensemble: their configs list `members`), else 'handcrafted'."""
-        return "cnn" if "arch" in self.config or "members" in self.config else "handcrafted"
+        """'cnn' for the trainer's runs (their configs name an `arch`), CNN ensembles
+        (alexnet.ensemble: their configs list `members`) and probes of a trained network's
+        features (alexnet.probe: `probe_of`), else 'handcrafted'."""
+        return ("cnn" if "arch" in self.config or "members" in self.config or "probe_of" in self.config
+                else "handcrafted")
 
     @property
     def copied_elsewhere(self) -> bool:

@@ -61,6 +61,9 @@ def display_name(model: str, kind: str) -> str:
         return MODEL_NAMES[model]
     if model in HANDCRAFTED_NAMES:
         return HANDCRAFTED_NAMES[model][0]
+    if model.endswith("_probe"):  # alexnet.probe: '<arch>_<layer>_probe'
+        arch, layer = model.removesuffix("_probe").rsplit("_", 1)
+        return f"{MODEL_NAMES.get(arch, arch)}: {layer} features (frozen) + logistic regression"
     return HANDCRAFTED_NAME if kind == "handcrafted" else model
 
 

@@ -1,0 +1,79 @@
+"""alexnet.probe: a trained network's frozen features and a linear classifier on another dataset."""
+
+import json
+
+import numpy as np
+import pytest
+
+from alexnet import probe, records, train
+from tests.conftest import link_cifar
+
+SOURCE_CLASSES = ("cat", "ship", "truck")
+TARGET_CLASSES = ("airplane", "bird", "dog", "frog")   # none of the network's classes
+
+
+@pytest.fixture(scope="module")
+def trained(data_dir, tmp_path_factory):
+    """A tiny finished run of the small-image AlexNet on three CIFAR-10 classes, and its runs folder."""
+    root = tmp_path_factory.mktemp("probe")
+    source = link_cifar(data_dir, root / "source", SOURCE_CLASSES, 40, 8)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RUNS_DIR", str(root / "runs"))
+        config = train.resolve_config(records.REPO_ROOT / "experiments/cifar10_convnet.py",
+                                      [f"dataset='{source}'", "num_classes=3", "epochs=2", "warmup_epochs=0.0",
+                                       "batch_size=32", "eval_ten_crop=False", "strategy='one_device'"])
+        run_dir = train.run(config, verbose=False)
+    return run_dir, link_cifar(data_dir, root / "target", TARGET_CLASSES, 30, 10), root
+
+
+def test_probe_on_other_classes_chooses_c_on_heldout_and_writes_a_record(trained, monkeypatch, capsys):
+    run_dir, target, root = trained
+    monkeypatch.setenv("RUNS_DIR", str(root / "runs"))
+    seen = {}
+    real_fit = probe.fit_classifier
+
+    def spy(x_fit, y_fit, x_held, y_held, c_grid, max_iter):
+        seen.update(fit=x_fit.shape, held=x_held.shape, held_labels=np.bincount(y_held).tolist())
+        return real_fit(x_fit, y_fit, x_held, y_held, c_grid, max_iter)
+
+    monkeypatch.setattr(probe, "fit_classifier", spy)
+    assert probe.main([str(run_dir), "--dataset", target, "--layer", "fc7"]) == 0
+    (probe_dir,) = [p for p in (root / "runs").iterdir() if "-probe-" in p.name]
+    result = json.loads((probe_dir / "eval.json").read_text())
+    # fc7 of the small-image AlexNet: 256 features; 30 training images a class, 3 of them held out.
+    assert result["feature_dim"] == 256 and seen["fit"] == (4 * 27, 256) and seen["held"] == (4 * 3, 256)
+    assert seen["held_labels"] == [3, 3, 3, 3]
+    assert result["n_images"] == 40 and set(result["ten_crop"]) == {"top1_err_pct", "top5_err_pct"}
+    chosen = [r for r in result["C_selection"] if r["chosen"]]
+    assert len(result["C_selection"]) == len(probe.C_GRID) and len(chosen) == 1
+    assert chosen[0]["holdout_top1_err_pct"] == min(r["holdout_top1_err_pct"] for r in result["C_selection"])
+    assert result["C_choice"] in ("interior", "edge", "tie")
+    assert "airplane" in np.load(probe_dir / "predictions.npz")["class_names"].tolist()
+    assert "cifar_alexnet_fc7_probe on folder:" in capsys.readouterr().out
+
+    from reporting import tables
+    written = tables.generate(root / "runs", root / "results", run_ids=[probe_dir.name])
+    table = [p for p in written if p.name == "summary.md"][0].read_text()
+    assert "Small-image AlexNet (CIFAR): fc7 features (frozen) + logistic regression" in table
+
+
+def test_pool5_features_are_the_flattened_maps(trained):
+    run_dir, target, _ = trained
+    from alexnet import evaluate, inputs
+    from alexnet.model import feature_extractor
+    model = evaluate.load_model(run_dir)
+    config = records.read_json(run_dir / "config.json")
+    stats = evaluate.run_colour_stats(run_dir, config)
+    from alexnet import data
+    source = data.get_source(target, "val").select(np.arange(5))
+    x, y = probe._features(feature_extractor(model, ("pool5",)),
+                           inputs.eval_dataset(dict(config, dataset=target), source, 5, stats), "pool5")
+    assert x.shape == (5, 4 * 4 * 128) and y.shape == (5,)
+
+
+def test_bad_inputs_are_one_line(trained, tmp_path, capsys):
+    run_dir, target, _ = trained
+    assert probe.main([str(tmp_path), "--dataset", target]) == 2
+    assert "is not a trained network's run folder" in capsys.readouterr().err
+    with pytest.raises(Exception, match="unknown layer 'conv9'"):
+        probe.probe_config(run_dir, target, "conv9")
