@@ -12,6 +12,7 @@
 #   make reproduce-imagenet   the paper's ILSVRC-2012 run (GPUs and the archives)
 #   make reproduce-scaling    error against training images per class, both models
 #   make reproduce-baseline-ablation   what K, pyramid and colour add to the Fisher vectors
+#   make reproduce-transfer   Imagenette at 64 px: Tiny-ImageNet fc7 probe vs from-scratch CNN vs FV
 #   make tables figures notebooks bench
 #   make tensorboard          TensorBoard on the run folders (http://localhost:6006)
 #   make reproduce-cifar10 ARGS="epochs=3"   extra arguments for the driver
@@ -27,7 +28,7 @@ export DATA_DIR RUNS_DIR
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: smoke help install install-vlfeat install-torch test reproduce reproduce-cifar10 reproduce-cifar10-ensemble reproduce-tiny-imagenet reproduce-tiny-imagenet-classes reproduce-imagenet \
-        reproduce-scaling reproduce-baseline-ablation tables figures notebooks bench tensorboard clean-venv
+        reproduce-scaling reproduce-baseline-ablation reproduce-transfer tables figures notebooks bench tensorboard clean-venv
 
 help:
 	@sed -n 's/^#   make /make /p' Makefile
@@ -91,6 +92,9 @@ reproduce-scaling: install
 
 reproduce-baseline-ablation: install
 	$(PY) -m drivers.baseline_ablation $(ARGS)
+
+reproduce-transfer: install
+	$(PY) -m drivers.transfer $(ARGS)
 
 tables: install
 	$(PY) -m reporting.tables

@@ -1,0 +1,140 @@
+"""The transfer driver (issue 23): probe, from-scratch CNN and Fisher vectors on Imagenette at 64 px.
+
+    python -m drivers.transfer [--fractions 1.0 0.1] [--dry-run] [--config FILE]
+
+experiments/transfer.py says what is compared. For each fraction of
+Imagenette's training images: the from-scratch CNN (alexnet.train) and the
+Fisher vectors (baselines.run), both configs as data scaling builds them
+(drivers.scaling.cnn_config, fv_config), and the probe (alexnet.probe) of the
+finished Tiny-ImageNet run, found by its resolved config. A finished run of
+exactly a config is reused, an unfinished one resumed (run_folder.find_or_run).
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import math
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+from alexnet import run_folder
+from alexnet.cli import run_command
+from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config
+from drivers import preflight
+from drivers.preflight import Stage
+from drivers.scaling import cnn_config, fv_config
+
+DEFAULT_CONFIG = EXPERIMENTS_DIR / "transfer.py"
+MODELS = ("fv", "cnn", "probe")  # the quick ones first
+
+
+@dataclass(frozen=True)
+class Run:
+    """One model on one fraction of Imagenette's training images."""
+
+    fraction: float
+    model: str  # 'fv', 'cnn' or 'probe'
+    config: dict | None  # None: a probe whose source network is not trained yet
+
+    @property
+    def label(self) -> str:
+        return f"{self.model} at {self.fraction:g} of the training images"
+
+    def finished(self) -> Path | None:
+        return None if self.config is None else run_folder.find_finished(self.config["experiment"], self.config)
+
+
+def source_config(definition: dict) -> dict:
+    """The Tiny-ImageNet network's resolved config, as alexnet.train records and hashes it."""
+    from alexnet import train
+    return train.resolve_config(EXPERIMENTS_DIR / definition["source"])
+
+
+def source_run(definition: dict) -> Path | None:
+    """The finished run of the source network, if any."""
+    config = source_config(definition)
+    return run_folder.find_finished(config["experiment"], config)
+
+
+def missing_source(definition: dict) -> ConfigError:
+    return ConfigError(f"no finished run of experiments/{definition['source']} under {run_folder.runs_root()}: "
+                       f"train it first with `python -m alexnet.train --config experiments/{definition['source']}` "
+                       "(or `make reproduce-tiny-imagenet`)")
+
+
+def probe_config(definition: dict, source: Path, fraction: float) -> dict:
+    """The probe's config on the same images and held-out tenth as the CNN and the FV."""
+    from alexnet import probe
+    overrides = [f"train_fraction={fraction!r}", f"subset_seed={definition['subset_seed']}",
+                 "holdout_fraction=0.1", "seed=0"]
+    return probe.probe_config(source, "imagenette", definition["layer"], overrides)
+
+
+def plan(definition: dict, fractions=None, models=MODELS) -> list[Run]:
+    """The runs of the study, optionally only some fractions and models."""
+    unknown = [f for f in fractions or () if not any(math.isclose(f, g) for g in definition["fractions"])]
+    if unknown:
+        raise ConfigError(f"fraction(s) {unknown} not in the study {definition['fractions']}")
+    source = source_run(definition) if "probe" in models else None
+    seed = definition["subset_seed"]
+    runs = []
+    for model in (m for m in MODELS if m in models):
+        for fraction in definition["fractions"]:
+            if fractions and not any(math.isclose(fraction, f) for f in fractions):
+                continue
+            if model == "cnn":
+                config = cnn_config(definition["cnn"], fraction, seed, definition["max_epochs"])
+            elif model == "fv":
+                config = fv_config(definition["fv"], fraction, seed)
+            else:
+                config = probe_config(definition, source, fraction) if source else None
+            runs.append(Run(fraction, model, config))
+    return runs
+
+
+def execute(definition: dict, runs: list[Run], dry_run: bool = False) -> int:
+    """Prints the plan; unless a dry run, runs what is unfinished, one at a time."""
+    todo = [r for r in runs if r.finished() is None]
+    print(f"transfer: {len(runs)} runs selected, {len(runs) - len(todo)} finished, {len(todo)} to run", flush=True)
+    for r in runs:
+        epochs = f", {r.config['epochs']} epochs" if r.model == "cnn" else ""
+        state = ("to run, after the source network (experiments/" + definition["source"] + ")"
+                 if r.config is None else "to run" if r in todo else "finished")
+        print(f"  {r.label}{epochs}: {state}", flush=True)
+    if dry_run:
+        return 0
+    if any(r.config is None for r in todo):
+        raise missing_source(definition)
+    preflight.check([Stage(r.model, r.config) for r in todo if r.model != "probe"]
+                    + [Stage("cnn", r.config) for r in todo if r.model == "probe"])
+    from alexnet import probe, train
+    from baselines import run as baseline
+    source = source_run(definition)
+    runners = {"cnn": train.run, "fv": baseline.run, "probe": lambda c: probe.run(c, source)}
+    for i, r in enumerate(todo, 1):
+        print(f"\n=== [{i}/{len(todo)}] {r.label} ===", flush=True)
+        print(f"finished {run_folder.find_or_run(r.config, runners[r.model], r.label)}", flush=True)
+    return 0
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m drivers.transfer", description=__doc__.split("\n")[0])
+    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="the study (default %(default)s)")
+    parser.add_argument("--fractions", nargs="+", type=float, default=None, help="only these fractions")
+    parser.add_argument("--models", nargs="+", choices=MODELS, default=MODELS, help="only these models")
+    parser.add_argument("--dry-run", action="store_true", help="print the plan; run nothing")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+
+    def body() -> int:
+        definition = load_config(args.config)
+        return execute(definition, plan(definition, args.fractions, args.models), args.dry_run)
+
+    # ValueError: ConfigError, DataError and reporting's RecordError all derive from it.
+    return run_command(body, (ValueError,))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Tiny ImageNet's AlexNet recipe trained from scratch on Imagenette at 64 px (the transfer study).
+
+    python -m alexnet.train --config experiments/imagenette64_alexnet.py
+
+The (b) column of `make reproduce-transfer` (experiments/transfer.py): the same
+`alexnet64` network and recipe as experiments/tiny_imagenet_alexnet.py, on
+Imagenette's 10 classes with images resized to 64 px and cropped to 56, so it
+sees the same pixels as the probe of the Tiny-ImageNet network. Departure:
+epochs by the data-scaling rule (drivers.scaling.scaled_epochs): Imagenette's
+9,469 training images are 9.469% of Tiny ImageNet's 100,000, so 24 epochs
+become 24 / sqrt(0.09469) = 78 (cap 100). Not run yet.
+"""
+
+from pathlib import Path
+
+from alexnet.config import load_config
+
+TRAIN_FRACTION = 9469 / 100_000  # Imagenette's training images over Tiny ImageNet's
+MAX_EPOCHS = 100
+
+
+def get_config() -> dict:
+    config = load_config(Path(__file__).with_name("tiny_imagenet_alexnet.py"))
+    config.pop("config_file", None)
+    # drivers.scaling.scaled_epochs, written out: configs import no driver.
+    epochs = max(config["epochs"], min(MAX_EPOCHS, round(config["epochs"] / TRAIN_FRACTION ** 0.5)))
+    config.update(
+        experiment="imagenette64_alexnet",
+        dataset="imagenette",
+        num_classes=10,
+        image_size=56,
+        resize=64,
+        epochs=epochs,
+    )
+    return config
