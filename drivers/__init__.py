@@ -5,6 +5,11 @@
   scaling            the data-scaling grid of experiments/scaling.py (make reproduce-scaling)
   baseline_ablation  the Fisher-vector study of experiments/baseline_ablation.py
                      (make reproduce-baseline-ablation)
+  classes            Tiny ImageNet's classes axis (make reproduce-tiny-imagenet-classes)
+  transfer           the Tiny-ImageNet network's features on Imagenette (make reproduce-transfer)
+  smoke              both models on a CIFAR-10 slice in minutes (make smoke)
+  preflight          what a driver's stages need, checked before the first starts
+  study              the command line shared by the study drivers (classes, transfer)
 
 Drivers read configs from experiments/ through `alexnet.config.load_config`
 and call the library (alexnet, baselines, reporting); nothing in the library

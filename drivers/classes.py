@@ -12,17 +12,14 @@ regenerated from every finished run of the plan (reporting.classes).
 
 from __future__ import annotations
 
-import argparse
-import logging
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from alexnet import run_folder
-from alexnet.cli import run_command
 from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config
 from alexnet.defaults import option
-from drivers import preflight
+from drivers import preflight, study
 from drivers.preflight import Stage
 from drivers.scaling import scaled_epochs
 
@@ -128,20 +125,10 @@ def execute(runs: list[Run], every: list[Run], dry_run: bool = False) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m drivers.classes", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="the axis (default %(default)s)")
+    parser = study.parser("python -m drivers.classes", __doc__, DEFAULT_CONFIG, MODELS)
     parser.add_argument("--classes", nargs="+", type=int, default=None, help="only these numbers of classes")
-    parser.add_argument("--models", nargs="+", choices=MODELS, default=MODELS, help="only these models")
-    parser.add_argument("--dry-run", action="store_true", help="print the plan; run nothing")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the baseline's stages and SVM passes
-
-    def body() -> int:
-        definition = load_config(args.config)
-        return execute(plan(definition, args.classes, args.models), plan(definition), args.dry_run)
-
-    # ValueError: ConfigError, DataError and reporting's RecordError all derive from it.
-    return run_command(body, (ValueError,))
+    return study.run_study(args, lambda d: execute(plan(d, args.classes, args.models), plan(d), args.dry_run))
 
 
 if __name__ == "__main__":

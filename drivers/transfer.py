@@ -12,17 +12,14 @@ exactly a config is reused, an unfinished one resumed (run_folder.find_or_run).
 
 from __future__ import annotations
 
-import argparse
-import logging
 import math
 import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from alexnet import run_folder
-from alexnet.cli import run_command
-from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config
-from drivers import preflight
+from alexnet.config import EXPERIMENTS_DIR, ConfigError
+from drivers import preflight, study
 from drivers.preflight import Stage
 from drivers.scaling import cnn_config, fv_config
 
@@ -120,20 +117,10 @@ def execute(definition: dict, runs: list[Run], dry_run: bool = False) -> int:
 
 
 def main(argv=None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m drivers.transfer", description=__doc__.split("\n")[0])
-    parser.add_argument("--config", type=Path, default=DEFAULT_CONFIG, help="the study (default %(default)s)")
+    parser = study.parser("python -m drivers.transfer", __doc__, DEFAULT_CONFIG, MODELS)
     parser.add_argument("--fractions", nargs="+", type=float, default=None, help="only these fractions")
-    parser.add_argument("--models", nargs="+", choices=MODELS, default=MODELS, help="only these models")
-    parser.add_argument("--dry-run", action="store_true", help="print the plan; run nothing")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(message)s")
-
-    def body() -> int:
-        definition = load_config(args.config)
-        return execute(definition, plan(definition, args.fractions, args.models), args.dry_run)
-
-    # ValueError: ConfigError, DataError and reporting's RecordError all derive from it.
-    return run_command(body, (ValueError,))
+    return study.run_study(args, lambda d: execute(d, plan(d, args.fractions, args.models), args.dry_run))
 
 
 if __name__ == "__main__":
