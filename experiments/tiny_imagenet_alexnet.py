@@ -35,6 +35,10 @@ plateau that a network without batch normalisation starts on. Speed: input now
 runs at the bare step's speed (pipeline.default_parallel_batches: 89% -> 100%
 on 2-core AMD EPYC, `python -m scripts.bench_train --arch alexnet64`), about
 160 images/s, 9.5 minutes an epoch.
+
+This recipe's run (20261203T165613Z-tiny_imagenet_alexnet-dea775dd), in progress:
+held-out top-1 error 95.8, 89.4, 83.1, 80.9, 76.8, 75.3 (epochs 1-6; the first run:
+97.5, 92.7, 86.9, 82.0, 79.2, 75.9), training error still above held-out error.
 """
 
 from alexnet.defaults import base_config
