@@ -118,9 +118,8 @@ def run(config: dict, source_dir: Path | None = None, run_dir: Path | None = Non
         val = data.get_source(config["dataset"], "val", config["data_dir"])
     except data.DataError as err:
         raise ConfigError(str(err)) from None
-    idx = (np.arange(train.n_images) if config["train_fraction"] == 1.0
-           else data.balanced_subset(train.labels, config["train_fraction"], config["subset_seed"]))
-    fit_idx, held_idx = data.holdout_split(train.labels, idx, config["holdout_fraction"], config["seed"])
+    idx, fit_idx, held_idx = data.training_split(train.labels, config["train_fraction"], config["subset_seed"],
+                                                 config["holdout_fraction"], config["seed"])
     run_dir = run_folder.choose(config, run_dir)
     extractor = feature_extractor(model, (config["layer"],))
     batch = config["batch_size"]

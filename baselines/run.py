@@ -109,19 +109,15 @@ def prepare_cache(config: dict, train, val, part: tuple[int, int] = (0, 1), enco
 
 
 def _train_indices(config: dict, train) -> tuple[np.ndarray, np.ndarray]:
-    """(training indices in use, the held-out part of them that chooses alpha)."""
+    """(training indices in use, the held-out part of them that chooses alpha); the CNN
+    trainer holds out the same images (data.training_split, same values)."""
     from alexnet import data
-    fraction = float(config["train_fraction"])
-    if fraction < 1.0:
-        idx = data.balanced_subset(train.labels, fraction, int(config["subset_seed"]))
-    else:
-        idx = np.arange(train.n_images, dtype=np.int64)
-    hold = float(config["holdout_fraction"])
-    # The CNN trainer holds out the same images (same function, fraction and seed).
-    return idx, data.holdout_split(train.labels, idx, hold, int(config["seed"]))[1]
+    idx, _, held = data.training_split(train.labels, float(config["train_fraction"]), int(config["subset_seed"]),
+                                       float(config["holdout_fraction"]), int(config["seed"]))
+    return idx, held
 
 
-def _cell(config: dict, train):
+def cell_images(config: dict, train):
     """(the source the encoder is fitted on and the SVM reads, training indices into it,
     held-out indices into it). With encoder_fit='cell' a subset run (train_fraction < 1)
     fits PCA and GMM on its own images only, as the CNN sees only those; 'split' fits them
@@ -154,7 +150,7 @@ def _run_in(run_dir: Path, config: dict, train, val, start: float) -> None:
     records.write_provenance(run_dir, {"name": config["dataset"], "root": train.root,
                                        "fingerprint": train.fingerprint, "train": train.info(),
                                        "val": val.info()})
-    train, idx, held = _cell(config, train)
+    train, idx, held = cell_images(config, train)
     cache = prepare_cache(config, train, val)
     note(f"cache: {cache['key_dir']}")
     for split, source in (("train", train), ("val", val)):
@@ -229,7 +225,7 @@ def fill_cache(config: dict, part: tuple[int, int] | None) -> None:
     """A cluster job: fit the encoder (part None) or encode this part; no run record."""
     config = validate(config)
     train, val = _sources(config)
-    train = _cell(config, train)[0]  # the cache a run of this config reads (encoder_fit)
+    train = cell_images(config, train)[0]  # the cache a run of this config reads (encoder_fit)
     cache = prepare_cache(config, train, val, part or (0, 1), encode=part is not None)
     print(f"encoder: {cache['key_dir'] / 'encoder.npz'}", flush=True)
     for split in ("train", "val") if part is not None else ():

@@ -90,8 +90,8 @@ def problems(stages: list[Stage]) -> list[str]:
             continue
         if stage.kind == "fv":
             if sources:
-                from baselines.run import _cell
-                train = _cell(stage.config, sources[0])[0]  # the images this config's cache holds
+                from baselines.run import cell_images
+                train = cell_images(stage.config, sources[0])[0]  # the images this config's cache holds
                 if not _fv_cache_exists(stage.config, train):
                     cache_dir = Path(stage.config["cache_dir"] or default_cache_dir())
                     need = fv_cache_bytes(stage.config, train.n_images + sources[1].n_images) * DISK_MARGIN

@@ -78,15 +78,19 @@ def peak_gflops(precision: str, n: int = PEAK_N, reps: int = 20) -> float:
     return 2 * n ** 3 * reps / (time.perf_counter() - start) / 1e9
 
 
-def _time_eval(model, images, steps: int, warmup: int) -> float:
-    """Seconds per batch of the evaluation forward pass (softmax of the logits, as `evaluate.predict`)."""
+def _eval_timer(model, images, steps: int, warmup: int):
+    """A callable giving seconds per batch of the evaluation forward pass (softmax of the
+    logits, as `evaluate.predict`); traced once, so every round times the same graph."""
     forward = tf.function(lambda x: tf.nn.softmax(model(x, training=False)))
-    for _ in range(warmup):
-        forward(images).numpy()
-    start = time.perf_counter()
-    for _ in range(steps):
-        forward(images).numpy()
-    return (time.perf_counter() - start) / steps
+
+    def seconds_per_batch() -> float:
+        for _ in range(warmup):
+            forward(images).numpy()
+        start = time.perf_counter()
+        for _ in range(steps):
+            forward(images).numpy()
+        return (time.perf_counter() - start) / steps
+    return seconds_per_batch
 
 
 def _time_reference(arch, config, images, labels, steps: int, warmup: int):
@@ -192,11 +196,12 @@ def bench(archs=DEFAULT_ARCHS, precisions=("float32", "mixed_bfloat16"),
             labels = tf.random.uniform([trainer.per_replica_batch], 0, config["num_classes"], tf.int32)
             synthetic = tf.data.Dataset.from_tensors((images, labels)).repeat()
             reference = _time_reference(arch, config, images, labels, steps, warmup)
+            evaluation = _eval_timer(trainer.model, images, steps, warmup)
             times = {"train": [], "reference": [], "eval": []}
             for _ in range(rounds if "synthetic" in input_kinds else 0):
                 times["train"].append(_time_steps(trainer, synthetic, steps, warmup))
                 times["reference"].append(reference())
-                times["eval"].append(_time_eval(trainer.model, images, steps, warmup))
+                times["eval"].append(evaluation())
             train_s = _median(times["train"])
             if train_s is not None:
                 ref_s = _median(times["reference"])

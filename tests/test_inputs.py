@@ -7,7 +7,7 @@ import pytest
 
 from alexnet import inputs, optim, records, train
 from alexnet.config import load_config
-from alexnet.data import balanced_subset, holdout_split
+from alexnet.data import balanced_subset, holdout_split, training_split
 from tests.conftest import link_cifar
 
 REPO = Path(__file__).resolve().parent.parent
@@ -62,6 +62,18 @@ def test_heldout_split_matches_the_baselines_rule_and_respects_the_subset():
     assert list(np.bincount(labels[held])) == [5] * 5
     fit0, held0 = holdout_split(labels, None, 0.0, seed=0)
     assert len(held0) == 0 and np.array_equal(fit0, np.arange(500))
+
+
+def test_training_split_is_the_subset_then_its_heldout_part():
+    """The trainer, the baseline and the probe all choose their images with training_split."""
+    labels = np.repeat(np.arange(4), 50)
+    idx, fit, held = training_split(labels, 0.5, 7, 0.2, 1)
+    assert np.array_equal(idx, balanced_subset(labels, 0.5, 7)) and len(idx) == 100
+    expected_fit, expected_held = holdout_split(labels, idx, 0.2, 1)
+    assert np.array_equal(fit, expected_fit) and np.array_equal(held, expected_held)
+    assert list(np.bincount(labels[held])) == [5] * 4
+    idx, fit, held = training_split(labels, 1.0, 7, 0.0, 1)
+    assert np.array_equal(idx, np.arange(200)) and np.array_equal(fit, idx) and len(held) == 0
 
 
 def test_plateau_rule_reads_only_the_heldout_split(runs_dir, monkeypatch):

@@ -15,7 +15,7 @@ Modules, one concern each:
   tfrecord    the shard format and reading it
   tfds_source TensorFlow Datasets download when no local copy exists
   tiny_imagenet Tiny ImageNet-200's official layout (val labels from its annotations file)
-  sources     get_source, Source, balanced_subset
+  sources     get_source, Source, balanced_subset, holdout_split, training_split
   transforms  decoding fused with cropping; crops, flips, PCA colour noise, ten crops
   colour      ColourStats, colour_stats (command: python -m alexnet.data.colour_stats)
   pipeline    train_dataset, eval_dataset; ten-crop softmax averaging, top-k error
@@ -32,12 +32,12 @@ from alexnet.data.common import DataError, default_data_dir
 from alexnet.data.folders import list_files
 from alexnet.data.pipeline import (average_crops, eval_dataset, eval_image, topk_error, train_dataset,
                                    train_image)
-from alexnet.data.sources import Source, balanced_subset, get_source, holdout_split
+from alexnet.data.sources import Source, balanced_subset, get_source, holdout_split, training_split
 from alexnet.data.transforms import CENTRE, centre_crop, ten_crop
 
 __all__ = [
     "CENTRE", "ColourStats", "DataError", "IMAGENET_COLOUR_STATS", "Source", "average_crops",
     "balanced_subset", "centre_crop", "colour_stats", "compute_colour_stats", "default_data_dir",
     "eval_dataset", "eval_image", "get_source", "holdout_split", "list_files", "ten_crop", "topk_error",
-    "train_dataset", "train_image",
+    "train_dataset", "train_image", "training_split",
 ]

@@ -301,6 +301,25 @@ def balanced_subset(labels: Sequence[int], fraction: float, seed: int) -> np.nda
     return np.sort(np.concatenate(chosen)).astype(np.int64) if chosen else np.zeros(0, np.int64)
 
 
+def training_split(labels: Sequence[int], train_fraction: float, subset_seed: int, holdout_fraction: float,
+                   seed: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The training images a run uses, and how they divide into fit and held-out parts.
+
+    The one place the CNN trainer, the Fisher-vector baseline and the probe
+    choose their images, so that with the same config values they learn from
+    the same images and hold out the same ones.
+
+    Returns:
+      (indices, fit, heldout): the `balanced_subset` at `train_fraction` (every
+      image at 1.0), then `holdout_split` of it; sorted int64 indices into `labels`.
+    """
+    labels = np.asarray(labels)
+    indices = (np.arange(len(labels), dtype=np.int64) if train_fraction == 1.0
+               else balanced_subset(labels, train_fraction, subset_seed))
+    fit, held = holdout_split(labels, indices, holdout_fraction, seed)
+    return indices, fit, held
+
+
 def holdout_split(labels: Sequence[int], indices: Sequence[int] | None, fraction: float,
                   seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Splits training images into the part trained on and a class-balanced held-out part.
