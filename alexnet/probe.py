@@ -53,7 +53,8 @@ def probe_config(run_dir: Path, dataset: str, layer: str, overrides=()) -> dict:
     base = {"experiment": "probe", "model": f"{source['arch']}_{layer}_probe", "probe_of": Path(run_dir).name,
             "source_dataset": source["dataset"], "layer": layer, "dataset": dataset, "data_dir": None,
             "train_fraction": 1.0, "subset_seed": 0, "holdout_fraction": 0.1, "seed": 0,
-            "C_grid": list(C_GRID), "max_iter": 500, "batch_size": 100}
+            "C_grid": list(C_GRID), "max_iter": 500, "batch_size": 100,
+            "study": None}  # a side study's name: its records stay out of the per-scale tables
     config = apply_overrides(base, overrides)
     rules = {"train_fraction": fraction(low_open=True, high_open=False),
              "holdout_fraction": fraction(low_open=True, high_open=True)}

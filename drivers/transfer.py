@@ -8,6 +8,8 @@ Fisher vectors (baselines.run), both configs as data scaling builds them
 (drivers.scaling.cnn_config, fv_config), and the probe (alexnet.probe) of the
 finished Tiny-ImageNet run, found by its resolved config. A finished run of
 exactly a config is reused, an unfinished one resumed (run_folder.find_or_run).
+After the runs, results/transfer is regenerated from every finished run of the
+plan (reporting.transfer).
 """
 
 from __future__ import annotations
@@ -65,7 +67,7 @@ def probe_config(definition: dict, source: Path, fraction: float) -> dict:
     """The probe's config on the same images and held-out tenth as the CNN and the FV."""
     from alexnet import probe
     overrides = [f"train_fraction={fraction!r}", f"subset_seed={definition['subset_seed']}",
-                 "holdout_fraction=0.1", "seed=0"]
+                 "holdout_fraction=0.1", "seed=0", "study='transfer'"]
     return probe.probe_config(source, "imagenette", definition["layer"], overrides)
 
 
@@ -91,8 +93,28 @@ def plan(definition: dict, fractions=None, models=MODELS) -> list[Run]:
     return runs
 
 
+def report(definition: dict, results_dir: Path | None = None) -> list[Path]:
+    """Regenerates results/transfer from the finished runs of the whole plan (reporting.transfer).
+
+    Raises:
+      RecordError: none of them has finished; the line names every missing run.
+    """
+    from reporting import transfer as transfer_report
+    from reporting.runs import RecordError, find_record, results_root
+
+    results_dir = Path(results_dir or results_root())
+    runs_dir = run_folder.runs_root()
+    found = {r.label: find_record(r.config, runs_dir, results_dir) if r.config else None for r in plan(definition)}
+    ids = [i for i in found.values() if i]
+    if not ids:
+        raise RecordError(f"no finished run of the transfer study in {runs_dir} nor under {results_dir}/*/records; "
+                          f"missing: {', '.join(found)}")
+    return transfer_report.generate(runs_dir, results_dir, ids, definition)
+
+
 def execute(definition: dict, runs: list[Run], dry_run: bool = False) -> int:
-    """Prints the plan; unless a dry run, runs what is unfinished, one at a time."""
+    """Prints the plan; unless a dry run, runs what is unfinished, one at a time, then writes
+    results/transfer from every finished run of the study (`report`)."""
     todo = [r for r in runs if r.finished() is None]
     print(f"transfer: {len(runs)} runs selected, {len(runs) - len(todo)} finished, {len(todo)} to run", flush=True)
     for r in runs:
@@ -113,6 +135,8 @@ def execute(definition: dict, runs: list[Run], dry_run: bool = False) -> int:
     for i, r in enumerate(todo, 1):
         print(f"\n=== [{i}/{len(todo)}] {r.label} ===", flush=True)
         print(f"finished {run_folder.find_or_run(r.config, runners[r.model], r.label)}", flush=True)
+    for path in report(definition):
+        print(f"wrote {path}", flush=True)
     return 0
 
 

@@ -23,6 +23,7 @@ def get_config() -> dict:
     config.pop("config_file", None)
     config.update({
         "experiment": "fv_imagenette64",
+        "study": "transfer",  # its own table (results/transfer), not the 224 px Imagenette one
         "dataset": "imagenette",
         "upscale": 1.0,
         "max_pixels": 96 * 96,

@@ -26,6 +26,7 @@ def get_config() -> dict:
     epochs = max(config["epochs"], min(MAX_EPOCHS, round(config["epochs"] / TRAIN_FRACTION ** 0.5)))
     config.update(
         experiment="imagenette64_alexnet",
+        study="transfer",  # its own table (results/transfer), not the 224 px Imagenette one
         dataset="imagenette",
         num_classes=10,
         image_size=56,

@@ -2,6 +2,7 @@
 
     python -m reporting.scaling [--runs-dir runs] [--results-dir results] [--run-ids ID ...]
     python -m reporting.classes [--runs-dir runs] [--results-dir results] [--run-ids ID ...]
+    python -m reporting.transfer [--runs-dir runs] [--results-dir results] [--run-ids ID ...]
 
 Each such module defines `generate(runs_dir, results_dir, run_ids)` and its
 `main` is `generate_main(generate, prog, description, run_ids_help, argv)`.
