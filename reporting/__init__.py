@@ -7,10 +7,14 @@ Entry points (each takes --runs-dir, default $RUNS_DIR or runs/, and
     python -m reporting.figures    results/<scale>/figures/, results/figures/gap
     python -m reporting.notebooks  executes notebooks/*.ipynb into results/notebooks/
     python -m reporting.scaling    results/scaling/: the data-scaling table and figure
+    python -m reporting.classes    results/tiny_imagenet/classes.*: the lead against the number of classes
+    python -m reporting.transfer   results/transfer/: frozen Tiny-ImageNet features vs training anew
+    python -m reporting.ablation   results/baseline_ablation/: the Fisher-vector pipeline's ablation
 
 Modules: `runs` (finding and citing records), `predictions` (confusion and
 failures from predictions.npz), `published` (results/published.csv), `tables`,
 `plots` (the drawings), `figures`, `inspection` (conv1 filters and fc7
 features of a restored network), `activations` (each conv layer's most exciting
-image patches), `notebooks`, `scaling`.
+image patches), `notebooks`, `scaling` (with `scaling_stats` and
+`scaling_presentation`), `classes`, `transfer`, `ablation`.
 """
