@@ -13,6 +13,7 @@
 #   make reproduce-scaling    error against training images per class, both models
 #   make reproduce-baseline-ablation   what K, pyramid and colour add to the Fisher vectors
 #   make reproduce-transfer   Imagenette at 64 px: Tiny-ImageNet fc7 probe vs from-scratch CNN vs FV
+#   make reproduce-ablations  the paper's design claims (ReLU, LRN, pooling, towers, PCA noise, dropout, ten crops) on CIFAR-10
 #   make tables figures notebooks bench
 #   make tensorboard          TensorBoard on the run folders (http://localhost:6006)
 #   make reproduce-cifar10 ARGS="epochs=3"   extra arguments for the driver
@@ -28,7 +29,7 @@ export DATA_DIR RUNS_DIR
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 
 .PHONY: smoke help install install-vlfeat install-torch test reproduce reproduce-cifar10 reproduce-cifar10-ensemble reproduce-tiny-imagenet reproduce-tiny-imagenet-classes reproduce-imagenet \
-        reproduce-scaling reproduce-baseline-ablation reproduce-transfer tables figures notebooks bench tensorboard clean-venv
+        reproduce-scaling reproduce-baseline-ablation reproduce-transfer reproduce-ablations tables figures notebooks bench tensorboard clean-venv
 
 help:
 	@sed -n 's/^#   make /make /p' Makefile
@@ -95,6 +96,9 @@ reproduce-baseline-ablation: install
 
 reproduce-transfer: install
 	$(PY) -m drivers.transfer $(ARGS)
+
+reproduce-ablations: install
+	$(PY) -m drivers.ablations $(ARGS)
 
 tables: install
 	$(PY) -m reporting.tables

@@ -82,12 +82,25 @@ def optional_config() -> dict:
         "chance_guard_action": "warn",    # running: 'warn' (one line) or 'stop' (exit 1); 0 steps: off
         "study": None,                # a side study's name (drivers/classes.py): the per-scale
                                       # tables skip its runs, as they skip the baselines' (baselines/defaults.py)
+        # The design switches of alexnet.model.build_model (issue 25); absent: the paper's choice.
+        "activation": "relu",         # 'relu' (section 3.1) | 'tanh'
+        "lrn": True,                  # local response normalisation where the network has it (3.3)
+        "pool": [3, 2],               # max-pooling [size, stride]: [3, 2] overlapping (3.4) | [2, 2]
+        "towers": "one",              # small-image AlexNets: 'one' | 'two' (3.2) | 'one_half'
     }
+
+
+MODEL_SWITCHES = ("activation", "lrn", "pool", "towers")
 
 
 def option(config: dict, key: str):
     """A key of `optional_config()`: the config's value, else the default its absence means."""
     return config.get(key, optional_config()[key])
+
+
+def model_switches(config: dict) -> dict:
+    """The config's design switches as `build_model` keyword arguments."""
+    return {key: option(config, key) for key in MODEL_SWITCHES}
 
 
 # Value rules of the numeric keys (alexnet.config.check_config).

@@ -35,7 +35,7 @@ from alexnet import distribute, inputs, model as model_lib, records
 from alexnet.cli import run_command
 from alexnet.config import ConfigError
 from alexnet.data import CENTRE, topk_error
-from alexnet.defaults import option
+from alexnet.defaults import model_switches, option
 from alexnet.trainer import Progress, model_weights
 
 
@@ -209,7 +209,7 @@ def load_model(run_dir: Path, checkpoint: str | None = None, with_progress: bool
     model_lib.set_precision(distribute.resolve_precision(config))
     model = model_lib.build_model(config["arch"], config["num_classes"], image_size or config["image_size"],
                                   dropout=config["dropout"], init=config["init"],
-                                  tower_devices=distribute.tower_devices(config))
+                                  tower_devices=distribute.tower_devices(config), **model_switches(config))
     progress = Progress()
     status = tf.train.Checkpoint(weights=model_weights(model), progress=progress).restore(checkpoint)
     status.expect_partial().assert_existing_objects_matched()
@@ -253,6 +253,39 @@ def heldout_test_sizes(run_dir: Path, sizes: list[int], checkpoint: str | None =
     return result
 
 
+def fit_gap(run_dir: Path, n_images: int = 10000, checkpoint: str | None = None) -> dict:
+    """Errors in evaluation mode (no dropout, centre crop) on a class-balanced part of the
+    images the network trained on and on its held-out images: the generalisation gap that
+    the training curve (dropout on, augmented crops) hides. Writes fit_gap.json.
+
+    A small gap with a high training error says the network underfits (train longer,
+    regularise less); a large one says it overfits.
+    """
+    run_dir = Path(run_dir)
+    config = records.read_json(run_dir / "config.json")
+    sources = inputs.make_sources(config)
+    if sources.heldout is None:
+        raise ConfigError(f"{run_dir} held no images out (holdout_fraction 0): no gap to measure")
+    if not 0 < n_images <= sources.train.n_images:
+        raise ConfigError(f"--fit-gap needs 1 to {sources.train.n_images} training images "
+                          f"(the images {run_dir.name} trained on), got {n_images}")
+    from alexnet import data
+    fit = sources.train.select(data.balanced_subset(sources.train.labels, n_images / sources.train.n_images, 0))
+    stats = run_colour_stats(run_dir, config, sources.labelled)
+    model = load_model(run_dir, checkpoint)
+    centre_only = dict(config, eval_ten_crop=False)
+    result = {"checkpoint": checkpoint}
+    for name, source in (("fit", fit), ("heldout", sources.heldout)):
+        _, centre, labels = predict(model, eval_batches(centre_only, source, stats),
+                                    progress=f"{source.n_images} {name} images")
+        result[name] = {"n_images": int(len(labels)), **top_k_errors(centre, labels)}
+    result["gap_top1_pct"] = round(result["heldout"]["top1_err_pct"] - result["fit"]["top1_err_pct"], 2)
+    print(f"evaluation mode, centre crop: trained-on images top-1 {result['fit']['top1_err_pct']:.2f}%, "
+          f"held-out {result['heldout']['top1_err_pct']:.2f}% (gap {result['gap_top1_pct']:.2f} points)", flush=True)
+    records.write_json_atomic(run_dir / "fit_gap.json", result)
+    return result
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alexnet.evaluate", description=__doc__.split("\n")[0])
     parser.add_argument("run_dir", type=Path, help="a run folder (runs/<run-id>)")
@@ -260,7 +293,12 @@ def main(argv=None) -> int:
     parser.add_argument("--batch-size", type=int, default=None, help="images per batch")
     parser.add_argument("--heldout-test-sizes", type=int, nargs="+", default=None, metavar="PX",
                         help="compare test crop sizes on the held-out images (never the reported split)")
+    parser.add_argument("--fit-gap", type=int, default=None, metavar="N",
+                        help="errors on N of the images it trained on and on the held-out images, "
+                             "in evaluation mode (fit_gap.json)")
     args = parser.parse_args(argv)
+    if args.fit_gap is not None:
+        return run_command(lambda: fit_gap(args.run_dir, args.fit_gap, args.checkpoint), (ConfigError,))
     if args.heldout_test_sizes:
         return run_command(lambda: heldout_test_sizes(args.run_dir, args.heldout_test_sizes, args.checkpoint),
                            (ConfigError,))

@@ -69,10 +69,24 @@ the 224 px conv1); one tower (the 2014 layout's single tower, keeping the
 inputs (32, 16, 8, 4 for 64 px); fc6 and fc7 of 2048 instead of 4096, as 90,000
 training images cannot feed 4096-wide layers without more overfitting.
 16,716,360 parameters at 200 classes, for 56 and 64 px inputs alike.
+
+Switches (`Switches`; issue 25 re-measures section 3's claims with them): `activation`
+('relu' | 'tanh'), `lrn` (on | off), `pool` ([3, 2] overlapping | [2, 2]) and, for the
+small-image AlexNets, `towers`: 'two' splits every convolution in the paper's two towers
+of half the kernels (conv3 reads both, conv2, conv4, conv5 their own; LRN and pooling per
+tower; fc6 reads both, which for a fully-connected layer is the unsplit layer), as explicit
+branches like `alexnet2012`'s (Conv2D(groups=2) is 4-15x slower on CPU here); 'one_half' is
+the paper's comparison net (section 3.2, footnote 1): one tower with half the kernels in
+conv1-conv4, conv5 and the fully-connected layers unchanged. The defaults build every
+network exactly as before; 2/2 pooling gives 3/2's map sizes (28, 14, 7, 4 at 28 px), as in
+the paper. At 10 classes `cifar_alexnet` has 1,788,554 parameters with two towers and
+1,485,834 as 'one_half': the paper's pair was "approximately" equal as fc6 held most of its
+weights; here conv3 reading both towers leaves the two-tower net 20% larger.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 import keras
@@ -83,6 +97,11 @@ from alexnet.layers import LocalResponseNorm, TwoTower
 ARCHS = ("alexnet2012", "alexnet2014", "cifar_convnet", "cifar_alexnet", "alexnet64")
 PRECISIONS = ("float32", "mixed_bfloat16", "mixed_float16")
 INITS = ("paper", "he", "glorot")
+# The design choices section 3 credits with an effect (issue 25), as switches of
+# `build_model`; the first value of each is the paper's, and every network's default.
+ACTIVATIONS = ("relu", "tanh")
+POOLS = ([3, 2], [2, 2])      # max-pooling [size, stride]: overlapping (the paper) or not
+TOWERS = ("one", "two", "one_half")
 
 # Layers whose biases the paper initialises to 1 ("accelerates the early stages
 # of learning by providing the ReLUs with positive inputs"), section 5.
@@ -107,9 +126,9 @@ def _initialisers(init: str, name: str):
     raise ValueError(f"unknown init {init!r}; expected one of {', '.join(INITS)}")
 
 
-def _conv(filters, size, name, init, strides=1, padding="same", layer_name=None):
+def _conv(filters, size, name, init, strides=1, padding="same", layer_name=None, activation="relu"):
     kernel, bias = _initialisers(init, name)
-    return layers.Conv2D(filters, size, strides=strides, padding=padding, activation="relu",
+    return layers.Conv2D(filters, size, strides=strides, padding=padding, activation=activation,
                          kernel_initializer=kernel, bias_initializer=bias, name=layer_name or name)
 
 
@@ -119,104 +138,185 @@ def _dense(units, name, init, activation="relu", layer_name=None):
                         bias_initializer=bias, name=layer_name or name)
 
 
-def _alexnet2012(x, num_classes, dropout, init, devices):
+@dataclass(frozen=True)
+class Switches:
+    """The design choices section 3 credits with an effect (module docstring); the defaults
+    are the paper's: ReLU (3.1), LRN (3.3), overlapping (3, 2) pooling (3.4), and each
+    network's own tower layout ('one' for the small-image AlexNets)."""
+
+    activation: str = "relu"
+    lrn: bool = True
+    pool: tuple[int, int] = (3, 2)
+    towers: str = "one"
+
+    def max_pool(self, name: str, padding: str = "valid") -> layers.Layer:
+        return layers.MaxPooling2D(*self.pool, padding=padding, name=name)
+
+
+PAPER = Switches()
+# The switches each network has; `check_switches` refuses the others, with the reason below.
+_HAS = {"alexnet2012": ("activation", "lrn", "pool"), "alexnet2014": ("activation", "pool"),
+        "cifar_convnet": ("activation", "lrn", "pool"),
+        "cifar_alexnet": ("activation", "lrn", "pool", "towers"), "alexnet64": ("activation", "lrn", "pool", "towers")}
+_LACKS = {"lrn": "it has no LRN to remove",
+          "towers": "only the small-image AlexNets (cifar_alexnet, alexnet64) switch their tower layout"}
+
+
+def check_switches(arch: str, activation: str = "relu", lrn: bool = True, pool: Sequence[int] = (3, 2),
+                   towers: str = "one") -> Switches:
+    """The switches `build_model` builds `arch` with; ValueError (one line) for one it cannot build."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"unknown activation {activation!r}; expected one of {', '.join(ACTIVATIONS)}")
+    if list(pool) not in POOLS:
+        raise ValueError(f"pool must be [size, stride], one of {', '.join(map(str, POOLS))}; got {list(pool)}")
+    if towers not in TOWERS:
+        raise ValueError(f"unknown towers {towers!r}; expected one of {', '.join(TOWERS)}")
+    switches = Switches(activation, bool(lrn), tuple(pool), towers)
+    for key in ("activation", "lrn", "pool", "towers"):
+        value = getattr(switches, key)
+        if value != getattr(PAPER, key) and key not in _HAS.get(arch, ()):
+            raise ValueError(f"{key}={(list(value) if key == 'pool' else value)!r} does not apply to {arch!r}: "
+                             f"{_LACKS.get(key, 'its builder has no such switch')}")
+    return switches
+
+
+def _lrn(x, name: str, switches: Switches, make=LocalResponseNorm):
+    """`make(name=name)(x)` where the network normalises, unless the switch turns LRN off."""
+    return make(name=name)(x) if switches.lrn else x
+
+
+def _alexnet2012(x, num_classes, dropout, init, devices, switches=PAPER):
+    act = switches.activation
+
     def towers(name, make, cross=False, flatten=False):
         return TwoTower(lambda i, n: make(n), cross=cross, devices=devices, flatten=flatten, name=name)
 
-    def pool(n):
-        return layers.MaxPooling2D(3, 2, name=n)
-
-    def lrn(n):
-        return LocalResponseNorm(name=n)
+    def lrn(name):
+        return towers(name, lambda n: LocalResponseNorm(name=n))
 
     x = layers.ZeroPadding2D(2, name="pad1")(x)
-    x = towers("conv1", lambda n: _conv(48, 11, "conv1", init, strides=4, padding="valid", layer_name=n))(x)
-    x = towers("pool1", pool)(towers("lrn1", lrn)(x))
-    x = towers("conv2", lambda n: _conv(128, 5, "conv2", init, layer_name=n))(x)
-    x = towers("pool2", pool)(towers("lrn2", lrn)(x))
-    x = towers("conv3", lambda n: _conv(192, 3, "conv3", init, layer_name=n), cross=True)(x)
-    x = towers("conv4", lambda n: _conv(192, 3, "conv4", init, layer_name=n))(x)
-    x = towers("conv5", lambda n: _conv(128, 3, "conv5", init, layer_name=n))(x)
-    x = towers("pool5", pool)(x)
-    x = towers("fc6", lambda n: _dense(2048, "fc6", init, layer_name=n), cross=True, flatten=True)(x)
+    x = towers("conv1", lambda n: _conv(48, 11, "conv1", init, strides=4, padding="valid", layer_name=n,
+                                        activation=act))(x)
+    x = towers("pool1", switches.max_pool)(_lrn(x, "lrn1", switches, lrn))
+    x = towers("conv2", lambda n: _conv(128, 5, "conv2", init, layer_name=n, activation=act))(x)
+    x = towers("pool2", switches.max_pool)(_lrn(x, "lrn2", switches, lrn))
+    x = towers("conv3", lambda n: _conv(192, 3, "conv3", init, layer_name=n, activation=act), cross=True)(x)
+    x = towers("conv4", lambda n: _conv(192, 3, "conv4", init, layer_name=n, activation=act))(x)
+    x = towers("conv5", lambda n: _conv(128, 3, "conv5", init, layer_name=n, activation=act))(x)
+    x = towers("pool5", switches.max_pool)(x)
+    x = towers("fc6", lambda n: _dense(2048, "fc6", init, act, layer_name=n), cross=True, flatten=True)(x)
     x = towers("drop6", lambda n: layers.Dropout(dropout, name=n))(x)
-    x = towers("fc7", lambda n: _dense(2048, "fc7", init, layer_name=n), cross=True)(x)
+    x = towers("fc7", lambda n: _dense(2048, "fc7", init, act, layer_name=n), cross=True)(x)
     x = towers("drop7", lambda n: layers.Dropout(dropout, name=n))(x)
     x = layers.Concatenate(name="fc7_concat")(x)
     return _dense(num_classes, "fc8", init, activation=None)(x)
 
 
-def _alexnet2014(x, num_classes, dropout, init):
+def _alexnet2014(x, num_classes, dropout, init, switches=PAPER):
+    act = switches.activation
     x = layers.ZeroPadding2D(2, name="pad1")(x)
-    x = _conv(64, 11, "conv1", init, strides=4, padding="valid")(x)
-    x = layers.MaxPooling2D(3, 2, name="pool1")(x)
-    x = _conv(192, 5, "conv2", init)(x)
-    x = layers.MaxPooling2D(3, 2, name="pool2")(x)
-    x = _conv(384, 3, "conv3", init)(x)
-    x = _conv(256, 3, "conv4", init)(x)
-    x = _conv(256, 3, "conv5", init)(x)
-    x = layers.MaxPooling2D(3, 2, name="pool5")(x)
+    x = _conv(64, 11, "conv1", init, strides=4, padding="valid", activation=act)(x)
+    x = switches.max_pool("pool1")(x)
+    x = _conv(192, 5, "conv2", init, activation=act)(x)
+    x = switches.max_pool("pool2")(x)
+    x = _conv(384, 3, "conv3", init, activation=act)(x)
+    x = _conv(256, 3, "conv4", init, activation=act)(x)
+    x = _conv(256, 3, "conv5", init, activation=act)(x)
+    x = switches.max_pool("pool5")(x)
     x = layers.Flatten(name="flatten")(x)
     x = layers.Dropout(dropout, name="drop5")(x)
-    x = _dense(4096, "fc6", init)(x)
+    x = _dense(4096, "fc6", init, act)(x)
     x = layers.Dropout(dropout, name="drop6")(x)
-    x = _dense(4096, "fc7", init)(x)
+    x = _dense(4096, "fc7", init, act)(x)
     return _dense(num_classes, "fc8", init, activation=None)(x)
 
 
-def _cifar_convnet(x, num_classes, dropout, init):
+def _cifar_convnet(x, num_classes, dropout, init, switches=PAPER):
     # cuda-convnet's response normalisation: 9 channels, alpha 0.001 / 9, k = 1.
     def lrn(name):
         return LocalResponseNorm(size=9, k=1.0, alpha=0.001 / 9.0, beta=0.75, name=name)
 
-    x = _conv(64, 5, "conv1", init)(x)
-    x = layers.MaxPooling2D(3, 2, padding="same", name="pool1")(x)
-    x = lrn("lrn1")(x)
-    x = _conv(64, 5, "conv2", init)(x)
-    x = lrn("lrn2")(x)
-    x = layers.MaxPooling2D(3, 2, padding="same", name="pool2")(x)
-    return _small_image_head(x, (384, 192), num_classes, dropout, init)
+    x = _conv(64, 5, "conv1", init, activation=switches.activation)(x)
+    x = switches.max_pool("pool1", "same")(x)
+    x = _lrn(x, "lrn1", switches, lrn)
+    x = _conv(64, 5, "conv2", init, activation=switches.activation)(x)
+    x = _lrn(x, "lrn2", switches, lrn)
+    x = switches.max_pool("pool2", "same")(x)
+    return _small_image_head(x, (384, 192), num_classes, dropout, init, switches.activation)
 
 
-def _alexnet_small(x, num_classes, dropout, init, widths, fc_units, conv1_stride=1):
+def _alexnet_small(x, num_classes, dropout, init, widths, fc_units, conv1_stride=1, switches=PAPER):
     """AlexNet's five convolutions at a small image size: conv1 5x5 (at `conv1_stride`),
     LRN and 3/2 pooling after conv1 and conv2, conv2 5x5, conv3-5 3x3, pool5, then the head."""
+    act = switches.activation
+    if switches.towers == "two":
+        x = _small_two_towers(x, init, widths, conv1_stride, switches)
+        return _small_image_head(x, fc_units, num_classes, dropout, init, act)
+    if switches.towers == "one_half":
+        # The paper's one-tower comparison net (section 3.2, footnote 1): half the kernels
+        # in conv1-conv4; conv5 and the fully-connected layers keep their size.
+        widths = [w // 2 for w in widths[:4]] + [widths[4]]
+
     def pool(name):
-        return layers.MaxPooling2D(3, 2, padding="same", name=name)
+        return switches.max_pool(name, "same")
 
-    x = _conv(widths[0], 5, "conv1", init, strides=conv1_stride)(x)
-    x = pool("pool1")(LocalResponseNorm(name="lrn1")(x))
-    x = _conv(widths[1], 5, "conv2", init)(x)
-    x = pool("pool2")(LocalResponseNorm(name="lrn2")(x))
-    x = _conv(widths[2], 3, "conv3", init)(x)
-    x = _conv(widths[3], 3, "conv4", init)(x)
-    x = _conv(widths[4], 3, "conv5", init)(x)
+    x = _conv(widths[0], 5, "conv1", init, strides=conv1_stride, activation=act)(x)
+    x = pool("pool1")(_lrn(x, "lrn1", switches))
+    x = _conv(widths[1], 5, "conv2", init, activation=act)(x)
+    x = pool("pool2")(_lrn(x, "lrn2", switches))
+    x = _conv(widths[2], 3, "conv3", init, activation=act)(x)
+    x = _conv(widths[3], 3, "conv4", init, activation=act)(x)
+    x = _conv(widths[4], 3, "conv5", init, activation=act)(x)
     x = pool("pool5")(x)
-    return _small_image_head(x, fc_units, num_classes, dropout, init)
+    return _small_image_head(x, fc_units, num_classes, dropout, init, act)
 
 
-def _cifar_alexnet(x, num_classes, dropout, init):
-    return _alexnet_small(x, num_classes, dropout, init, (64, 128, 192, 192, 128), (512, 256))
+def _small_two_towers(x, init, widths, conv1_stride, switches):
+    """`_alexnet_small`'s conv1-pool5 as the paper's two towers (section 3.2, Figure 2), half
+    the kernels each: conv1 sees the image, conv3 both towers, conv2, conv4, conv5 their own;
+    LRN and pooling per tower. Returns pool5 with the towers concatenated, which fc6 reads:
+    each of the paper's fc6 towers sees both, so split or not it is the same layer."""
+    def towers(name, make, cross=False):
+        return TwoTower(lambda i, n: make(n), cross=cross, name=name)
+
+    def conv(k, size, cross=False, strides=1):
+        return towers(f"conv{k}", lambda n: _conv(widths[k - 1] // 2, size, f"conv{k}", init, strides=strides,
+                                                  layer_name=n, activation=switches.activation), cross=cross)
+
+    def norm_pool(k, x):
+        x = _lrn(x, f"lrn{k}", switches, lambda name: towers(name, lambda n: LocalResponseNorm(name=n)))
+        return towers(f"pool{k}", lambda n: switches.max_pool(n, "same"))(x)
+
+    x = norm_pool(1, conv(1, 5, strides=conv1_stride)(x))
+    x = norm_pool(2, conv(2, 5)(x))
+    x = conv(5, 3)(conv(4, 3)(conv(3, 3, cross=True)(x)))
+    x = towers("pool5", lambda n: switches.max_pool(n, "same"))(x)
+    return layers.Concatenate(name="pool5_concat")(x)
 
 
-def _alexnet64(x, num_classes, dropout, init):
+def _cifar_alexnet(x, num_classes, dropout, init, switches=PAPER):
+    return _alexnet_small(x, num_classes, dropout, init, (64, 128, 192, 192, 128), (512, 256), switches=switches)
+
+
+def _alexnet64(x, num_classes, dropout, init, switches=PAPER):
     return _alexnet_small(x, num_classes, dropout, init, (96, 256, 384, 384, 256), (2048, 2048),
-                          conv1_stride=2)
+                          conv1_stride=2, switches=switches)
 
 
-def _small_image_head(x, units, num_classes, dropout, init):
+def _small_image_head(x, units, num_classes, dropout, init, activation="relu"):
     """flatten -> fc6 -> dropout -> fc7 -> dropout -> fc8, the small-image networks' classifier."""
     x = layers.Flatten(name="flatten")(x)
-    x = _dense(units[0], "fc6", init)(x)
+    x = _dense(units[0], "fc6", init, activation)(x)
     x = layers.Dropout(dropout, name="drop6")(x)
-    x = _dense(units[1], "fc7", init)(x)
+    x = _dense(units[1], "fc7", init, activation)(x)
     x = layers.Dropout(dropout, name="drop7")(x)
     return _dense(num_classes, "fc8", init, activation=None)(x)
 
 
 def build_model(arch: str = "alexnet2012", num_classes: int = 1000, image_size: int = 224,
                 dropout: float = 0.5, init: str = "paper", fc8_std: float = 0.0,
-                tower_devices: Sequence[str] | None = None) -> keras.Model:
+                tower_devices: Sequence[str] | None = None, activation: str = "relu", lrn: bool = True,
+                pool: Sequence[int] = (3, 2), towers: str = "one") -> keras.Model:
     """Builds one of the networks; call `set_precision` first for mixed precision.
 
     Args:
@@ -231,6 +331,8 @@ def build_model(arch: str = "alexnet2012", num_classes: int = 1000, image_size: 
         loss starts at ln(num_classes) rather than above it); 0: as `init`.
       tower_devices: (device0, device1) to place the towers of 'alexnet2012' on two
         devices, the paper's model parallelism; None keeps everything on one.
+      activation, lrn, pool, towers: the design switches (`Switches`); the defaults
+        are the paper's choices, and a network refuses a switch it does not have.
 
     Returns:
       A Keras model from a [B, S, S, 3] image batch to float32 logits [B, num_classes].
@@ -243,17 +345,18 @@ def build_model(arch: str = "alexnet2012", num_classes: int = 1000, image_size: 
         raise ValueError(f"tower_devices needs exactly two devices, got {list(tower_devices)}")
     if fc8_std < 0:
         raise ValueError(f"fc8_std must be >= 0, got {fc8_std}")
+    switches = check_switches(arch, activation, lrn, pool, towers)
     inputs = keras.Input((image_size, image_size, 3), name="image")
     if arch == "alexnet2012":
-        x = _alexnet2012(inputs, num_classes, dropout, init, tower_devices)
+        x = _alexnet2012(inputs, num_classes, dropout, init, tower_devices, switches)
     elif arch == "alexnet2014":
-        x = _alexnet2014(inputs, num_classes, dropout, init)
+        x = _alexnet2014(inputs, num_classes, dropout, init, switches)
     elif arch == "alexnet64":
-        x = _alexnet64(inputs, num_classes, dropout, init)
+        x = _alexnet64(inputs, num_classes, dropout, init, switches)
     elif arch == "cifar_convnet":
-        x = _cifar_convnet(inputs, num_classes, dropout, init)
+        x = _cifar_convnet(inputs, num_classes, dropout, init, switches)
     else:
-        x = _cifar_alexnet(inputs, num_classes, dropout, init)
+        x = _cifar_alexnet(inputs, num_classes, dropout, init, switches)
     logits = layers.Activation("linear", dtype="float32", name="logits")(x)
     model = keras.Model(inputs, logits, name=arch)
     if fc8_std:

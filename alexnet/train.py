@@ -27,7 +27,7 @@ from pathlib import Path
 
 from alexnet import cli, records, run_folder
 from alexnet.config import ConfigError, check_config, load_config, one_of, repo_relative
-from alexnet.defaults import RULES, base_config, option, optional_config
+from alexnet.defaults import RULES, base_config, model_switches, option, optional_config
 
 
 def validate(config: dict) -> dict:
@@ -43,9 +43,14 @@ def validate(config: dict) -> dict:
     choices = {"arch": model.ARCHS, "init": model.INITS, "precision": ("auto", *model.PRECISIONS),
                "strategy": distribute.STRATEGIES, "cluster": distribute.CLUSTERS,
                "placement": distribute.PLACEMENTS, "lr_schedule": optim.SCHEDULES,
-               "input_norm": inputs.INPUT_NORMS, "chance_guard_action": monitor.ACTIONS}
+               "input_norm": inputs.INPUT_NORMS, "chance_guard_action": monitor.ACTIONS,
+               "activation": model.ACTIVATIONS, "pool": model.POOLS, "towers": model.TOWERS}
     config = check_config(config, base_config(), optional_config(),
                           {**{key: one_of(values) for key, values in choices.items()}, **RULES})
+    try:  # a switch the network lacks (towers='two' with alexnet2012), before anything is built
+        model.check_switches(config["arch"], **model_switches(config))
+    except ValueError as err:
+        raise ConfigError(str(err)) from None
     if option(config, "warmup_epochs") >= config["epochs"]:
         raise ConfigError(f"warmup_epochs ({option(config, 'warmup_epochs')}) must be below epochs "
                           f"({config['epochs']}): the run would end before the warm-up does")

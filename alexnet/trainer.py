@@ -31,7 +31,7 @@ import tensorflow as tf
 
 from alexnet import distribute, model as model_lib, optim
 from alexnet.config import ConfigError
-from alexnet.defaults import option
+from alexnet.defaults import model_switches, option
 
 # Per-step statistics, summed over the global batch.
 STATS = ("loss_sum", "top1_correct", "top5_correct", "count")
@@ -120,7 +120,8 @@ class Trainer:
         with self.strategy.scope():
             self.model = model_lib.build_model(
                 config["arch"], config["num_classes"], config["image_size"], dropout=config["dropout"],
-                init=config["init"], fc8_std=option(config, "fc8_std"), tower_devices=dist.towers)
+                init=config["init"], fc8_std=option(config, "fc8_std"), tower_devices=dist.towers,
+                **model_switches(config))
             self.optimizer = optim.make_optimizer(config, dist.precision, self.schedule.value)
             self.optimizer.build(self.model.trainable_variables)
         self.kernels = model_lib.kernel_variables(self.model)

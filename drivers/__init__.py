@@ -7,9 +7,10 @@
                      (make reproduce-baseline-ablation)
   classes            Tiny ImageNet's classes axis (make reproduce-tiny-imagenet-classes)
   transfer           the Tiny-ImageNet network's features on Imagenette (make reproduce-transfer)
+  ablations          the paper's design claims on CIFAR-10 (make reproduce-ablations)
   smoke              both models on a CIFAR-10 slice in minutes (make smoke)
   preflight          what a driver's stages need, checked before the first starts
-  study              the command line shared by the study drivers (classes, transfer)
+  study              the command line shared by the study drivers (classes, transfer, ablations)
 
 Drivers read configs from experiments/ through `alexnet.config.load_config`
 and call the library (alexnet, baselines, reporting); nothing in the library

@@ -118,6 +118,20 @@ def test_test_sizes_are_compared_on_the_heldout_images(real_run, capsys):
     assert "test crop 28 px: held-out top-1" in capsys.readouterr().out
 
 
+def test_fit_gap_compares_trained_on_and_heldout_images_in_evaluation_mode(real_run, capsys):
+    run_dir = real_run[0]
+    assert evaluate.main([str(run_dir), "--fit-gap", "12"]) == 0
+    result = records.read_json(run_dir / "fit_gap.json")
+    assert result["fit"]["n_images"] == 12 and result["heldout"]["n_images"] == 3 * N_HELDOUT
+    last = records.read_metrics(run_dir)[-1]  # the trainer's own last held-out evaluation
+    assert result["heldout"]["top1_err_pct"] == pytest.approx(float(last["heldout_top1_err_pct"]), abs=1e-4)
+    assert result["gap_top1_pct"] == pytest.approx(
+        result["heldout"]["top1_err_pct"] - result["fit"]["top1_err_pct"], abs=0.01)
+    assert "trained-on images top-1" in capsys.readouterr().out
+    assert evaluate.main([str(run_dir), "--fit-gap", "0"]) == 2
+    assert "--fit-gap needs 1 to" in capsys.readouterr().err
+
+
 def test_skip_if_done_prints_the_finished_run(real_run, monkeypatch, capsys):
     run_dir, config, runs = real_run
     monkeypatch.setenv("RUNS_DIR", str(runs))

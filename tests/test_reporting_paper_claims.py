@@ -1,0 +1,168 @@
+"""reporting.paper_claims: fake records of the ablation study -> the claims table, its statistics and figures."""
+
+import itertools
+import math
+
+import pandas as pd
+import pytest
+
+from alexnet import records
+from alexnet.config import load_config
+from reporting import paper_claims, published
+from reporting.runs import RecordError, read_record
+from tests.reporting_fakes import cnn_eval, make_run
+
+DEFINITION = load_config(paper_claims.EXPERIMENTS_DIR / "ablations.py")
+BASES = {"cifar_alexnet": {"image_size": 28, "pca_std": 0.0, "dropout": 0.5},
+         "cifar_convnet": {"image_size": 24, "pca_std": 0.0, "dropout": 0.0}}
+STAMPS = itertools.count()
+
+
+def config(network: str, variant: str = "base", seed: int = 0) -> dict:
+    """A run config as the driver writes it, reduced to what the report reads."""
+    out = {"experiment": "cifar10_ablations", "dataset": "cifar10", "arch": network, "num_classes": 10,
+           "epochs": 7, "study": paper_claims.STUDY, "seed": seed, **BASES[network]}
+    if variant != "base":
+        owner, key, value = DEFINITION["variants"][variant]
+        assert owner == network
+        out[key] = value
+    return out
+
+
+def curve(errors: list[float]) -> list[dict]:
+    return [{"epoch": e, "lr": 0.01, "train_loss": 1.0, "train_top1_err_pct": err, "train_top5_err_pct": 1.0,
+             "heldout_loss": 1.0, "heldout_top1_err_pct": 30.0, "heldout_top5_err_pct": 2.0,
+             "images_per_s": 600.0, "wall_s": 80.0 * e} for e, err in enumerate(errors, 1)]
+
+
+def fake(runs_dir, network, variant, seed, top1, top5=1.0, params=2_167_434, errors=(60, 40, 30, 20), **extra):
+    result = {**cnn_eval(top1, top5, 10000, "cifar10", network), "params": params, **extra}
+    stamp = f"202601{seed + 1:02d}T{next(STAMPS):06d}Z"
+    return make_run(runs_dir, stamp, config(network, variant, seed), result, curve(list(errors)))
+
+
+@pytest.fixture()
+def study(tmp_path):
+    """Three seeds of the LRN, dropout and tower rows, and the four-layer ReLU/tanh pair."""
+    runs = tmp_path / "runs"
+    ids = []
+    for seed, (base, no_lrn, no_drop) in enumerate([(20.0, 21.0, 19.0), (21.0, 23.0, 20.0), (22.0, 22.0, 21.5)]):
+        ids += [fake(runs, "cifar_alexnet", "base", seed, base, 1.0).name,
+                fake(runs, "cifar_alexnet", "no_lrn", seed, no_lrn, 1.5).name,
+                fake(runs, "cifar_alexnet", "no_dropout", seed, no_drop, 1.0).name,
+                fake(runs, "cifar_alexnet", "two_towers", seed, 20.0, params=1_788_554).name,
+                fake(runs, "cifar_alexnet", "one_tower_half", seed, 21.0, params=1_485_834).name,
+                # ReLU crosses 25% at epoch 3.5; tanh never does in 4 epochs.
+                fake(runs, "cifar_convnet", "base", seed, 30.0, params=1_068_298, errors=(60, 40, 30, 20)).name,
+                fake(runs, "cifar_convnet", "four_layer_tanh", seed, 33.0, params=1_068_298,
+                     errors=(70, 55, 45, 35)).name]
+    return runs, tmp_path / "results", ids
+
+
+def test_summary_rows_give_mean_and_sd_of_the_per_seed_effects(study):
+    runs, results, ids = study
+    written = paper_claims.generate(runs, results, ids)
+    assert [p.name for p in written] == ["summary.csv", "summary.md", "effects.png", "effects.pdf",
+                                         "relu_tanh.png", "relu_tanh.pdf"]
+    frame = pd.read_csv(results / "ablations" / "summary.csv").set_index("row")
+    assert list(frame.index) == list(DEFINITION["rows"])
+    lrn = frame.loc["lrn"]
+    # Per seed: 20-21, 21-23, 22-22 -> -1, -2, 0: mean -1, sd 1; top-5 -0.5 each.
+    assert (lrn["n_seeds"], lrn["d_top1_mean"], lrn["d_top1_sd"]) == (3, -1.0, 1.0)
+    assert (lrn["d_top5_mean"], lrn["d_top5_sd"]) == (-0.5, 0.0)
+    assert (lrn["top1_paper_mean"], lrn["top1_other_mean"]) == (21.0, 22.0)
+    assert (lrn["paper_side"], lrn["other_side"]) == ("lrn=True", "lrn=False")
+    assert bool(lrn["sign_agrees"]) and not bool(lrn["beyond_2se"])     # 1 < 2 x 1 / sqrt(3)
+    assert lrn["paper_d_top1"] == -1.4 and lrn["paper_source"] == "Krizhevsky et al. 2012, Sec. 3.3"
+    assert lrn["remeasured"] == ("Simonyan & Zisserman 2014: +0.1 (29.7 vs 29.6); "
+                                 "Mishkin et al. 2016: +0.1 (53.0 vs 52.9)")
+    dropout = frame.loc["dropout"]                 # without dropout lower every seed: the sign disagrees
+    assert dropout["d_top1_mean"] == pytest.approx((1.0 + 1.0 + 0.5) / 3)
+    assert not bool(dropout["sign_agrees"])
+    towers = frame.loc["two_towers"]
+    assert (towers["params_paper"], towers["params_other"], towers["d_top1_sd"]) == (1_788_554, 1_485_834, 0.0)
+    assert (towers["paper_side"], towers["other_side"]) == ("towers='two'", "towers='one_half'")
+    assert bool(towers["beyond_2se"])             # -1 every seed: no spread at all
+    ten = frame.loc["ten_crop"]                    # the base runs' ten crops minus their centre crop
+    assert (ten["n_seeds"], ten["d_top1_mean"], ten["d_top5_mean"]) == (3, -1.25, -0.5)
+    assert (ten["paper_side"], ten["other_side"]) == ("ten crops", "centre crop")
+    missing = frame.loc["pca_noise"]
+    assert missing["n_seeds"] == 0 and math.isnan(missing["d_top1_mean"]) and pd.isna(missing["sign_agrees"])
+    text = (results / "ablations" / "summary.md").read_text()
+    assert "| LRN vs none | small AlexNet | lrn=True vs lrn=False |" in text
+    assert "| -1.00 ± 1.00 | -0.50 ± 0.00 | 3 | 2,167,434 | yes (within 2 s.e.) |" in text
+    assert "| 3 | 1,788,554 vs 1,485,834 | yes |" in text
+    assert "| PCA colour noise vs none | small AlexNet | pca_std=0.1 vs pca_std=0.0 |" in text
+    # The cited records are copied, and the table comes back from the copies alone.
+    assert sorted(p.name for p in (results / "ablations" / "records").iterdir()) == sorted(ids)
+    before = (results / "ablations" / "summary.csv").read_text()
+    paper_claims.generate(runs.parent / "no_runs", results)
+    assert (results / "ablations" / "summary.csv").read_text() == before
+
+
+def test_figure1_epochs_come_from_the_training_curves(study):
+    runs, results, ids = study
+    paper_claims.generate(runs, results, ids)
+    frame = pd.read_csv(results / "ablations" / "summary.csv").set_index("row")
+    row = frame.loc["four_layer_relu_tanh"]
+    assert row["paper_epoch_25pct"] == pytest.approx(3.5) and math.isnan(row["other_epoch_25pct"])
+    assert math.isnan(frame.loc["lrn", "paper_epoch_25pct"])        # only the ReLU/tanh rows
+    text = (results / "ablations" / "summary.md").read_text()
+    assert "| four-layer net | 3.5 | not reached in 7 epochs | — |" in text
+    assert "| small AlexNet | — | — | — |" in text                    # no ReLU/tanh runs of it here
+
+
+def test_epoch_reaching_25_percent_on_a_curve():
+    def at(errors, **kw):
+        return paper_claims.epoch_reaching(pd.DataFrame({"epoch": range(1, len(errors) + 1),
+                                                         "train_top1_err_pct": errors}), **kw)
+
+    assert at([40.0, 30.0, 20.0, 10.0]) == pytest.approx(2.5)       # 30 at epoch 2, 20 at epoch 3
+    assert at([40.0, 25.0, 20.0]) == 2.0                             # exactly 25 at an epoch end
+    assert math.isnan(at([60.0, 50.0, 26.0]))                        # never
+    assert at([20.0, 10.0]) == 1.0                                   # below at the first epoch's end
+    assert at([20.0, 10.0], chance=90.0) == pytest.approx(65.0 / 70.0)  # from chance at epoch 0
+    assert at([26.0, 26.0, 24.0]) == pytest.approx(2.5)              # first crossing, not the first flat step
+    assert math.isnan(paper_claims.epoch_reaching(pd.DataFrame()))   # no metrics at all
+
+
+def test_records_are_placed_by_their_config_and_refused_when_they_do_not_fit(tmp_path):
+    runs = tmp_path / "runs"
+    base = fake(runs, "cifar_alexnet", "base", 0, 20.0)
+    pool = fake(runs, "cifar_alexnet", "pool_2_2", 0, 20.5)
+    placed = paper_claims.placed([read_record(base), read_record(pool)], DEFINITION)
+    assert sorted(placed) == [("cifar_alexnet", "base", 0), ("cifar_alexnet", "pool_2_2", 0)]
+    # Two keys apart: not a variant of this base.
+    odd = make_run(runs, "20260301T000000Z", {**config("cifar_alexnet", "tanh", 0), "lr": 0.05},
+                   cnn_eval(25.0, 1.0, 10000, "cifar10", "cifar_alexnet"))
+    with pytest.raises(RecordError, match=f"run {odd.name} differs from run {base.name} in more than its "
+                                          "variant's key and the seed: lr"):
+        paper_claims.placed([read_record(base), read_record(odd)], DEFINITION)
+    twice = make_run(runs, "20260302T000000Z", {**config("cifar_alexnet", "base", 0), "note": 1},
+                     cnn_eval(25.0, 1.0, 10000, "cifar10", "cifar_alexnet"))
+    with pytest.raises(RecordError, match="are both base of cifar_alexnet at seed 0"):
+        paper_claims.placed([read_record(base), read_record(twice)], DEFINITION)
+    other = make_run(runs, "20260303T000000Z", {**config("cifar_alexnet"), "study": None},
+                     cnn_eval(25.0, 1.0, 10000, "cifar10", "cifar_alexnet"))
+    with pytest.raises(RecordError, match="is not a run of experiments/ablations.py"):
+        paper_claims.placed([read_record(other)], DEFINITION)
+    partial = fake(runs, "cifar_alexnet", "no_lrn", 1, 20.0, partial=True)
+    with pytest.raises(RecordError, match="evaluated on part of the split only"):
+        paper_claims.generate(runs, tmp_path / "results", [base.name, partial.name])
+    with pytest.raises(RecordError, match="no ablation runs to cite"):
+        paper_claims.generate(runs, tmp_path / "empty")
+
+
+def test_every_claim_has_its_published_rows():
+    reference = published.load(records.REPO_ROOT / "results")
+    found = {row: paper_claims.remeasurements(claim, reference) for row, claim in paper_claims.CLAIMS.items()}
+    assert found["relu_tanh"] == [("Mishkin et al. 2016", 52.9, 59.9)]          # 47.1% vs 40.1% accuracy
+    assert found["overlapping_pooling"] == [("Mishkin et al. 2016", 52.9, 51.6)]
+    assert found["dropout"] == [("Mishkin et al. 2016 (0.5 vs 0.3)", 52.9, 50.3)]
+    assert [who for who, _, _ in found["lrn"]] == ["Simonyan & Zisserman 2014", "Mishkin et al. 2016"]
+    vgg = reference[reference["model"].str.startswith("VGG A")].set_index("model")
+    assert vgg.loc["VGG A-LRN (11 layers)", "top5_err_pct"] == 10.5 and vgg.loc["VGG A (11 layers)",
+                                                                                 "top5_err_pct"] == 10.4
+    with pytest.raises(RecordError, match="results/published.csv lacks the row 'CaffeNet at 128 px, tanh'"):
+        paper_claims.remeasurements(paper_claims.CLAIMS["relu_tanh"],
+                                    reference[reference["model"] != "CaffeNet at 128 px, tanh"])
