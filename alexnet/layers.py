@@ -97,8 +97,8 @@ class TwoTower(keras.layers.Layer):
     def build(self, input_shape):
         shapes = input_shape if isinstance(input_shape, list) else [input_shape, input_shape]
         for i, tower in enumerate(self.towers):
-            shape = self._tower_input_shape(shapes, i)
-            tower.build(shape)
+            if not tower.built:  # a .keras file restores the towers before building the pair
+                tower.build(self._tower_input_shape(shapes, i))
         self.built = True
 
     def _tower_input_shape(self, shapes, i):

@@ -1,7 +1,14 @@
 """Classify your own images with a trained run: top-5 classes and probabilities.
 
     python -m alexnet.predict runs/<run-id> photo.jpg [more.jpg ...] [--ten-crop]
-    python -m alexnet.predict runs/<run-id> my_photos/ --csv predictions.csv
+    python -m alexnet.predict models/<name> my_photos/ --csv predictions.csv
+
+The network is a run folder's (its newest checkpoint) or a model folder's
+(`python -m alexnet.export RUN DEST --model-folder`: model.keras,
+preprocessing.json, config.json, class_names.json and model.json, small enough
+to commit; models/ holds the committed ones). Which one a folder is, is read
+from its files: model.json and model.keras make a model folder, config.json a
+run folder. A model folder predicts as the run it came from.
 
 Each image goes through the run's own evaluation preprocessing (its central
 square resized to `resize` x `resize`, the centre `image_size` crop or the
@@ -9,8 +16,8 @@ paper's ten crops, minus the training mean and, for standardised runs, divided
 by the training std) and the network of the run's newest checkpoint; with
 --ten-crop the softmax outputs of the ten crops are averaged, as in the paper
 (section 4.1). Class names are the run's (`class_names` of its
-predictions.npz), shown with a readable name where one is known
-(`alexnet.class_names`).
+predictions.npz, or a model folder's class_names.json), shown with a readable
+name where one is known (`alexnet.class_names`).
 
 A folder is searched recursively for .jpg/.jpeg/.png files and gives a CSV
 (stdout, or --csv FILE): path, then name and probability of the top 5.
@@ -31,6 +38,53 @@ from alexnet import cli, records
 from alexnet.config import ConfigError
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png")
+# What a model folder holds, all of it (alexnet.export writes it, the tests check it).
+MODEL_FOLDER_FILES = ("class_names.json", "config.json", "model.json", "model.keras", "preprocessing.json")
+
+
+def is_model_folder(folder: str | Path) -> bool:
+    """True for a model folder (model.json and model.keras), as `alexnet.export` writes."""
+    folder = Path(folder)
+    return (folder / "model.json").is_file() and (folder / "model.keras").is_file()
+
+
+def check_folder(folder: str | Path) -> str:
+    """'model' or 'run': what kind of folder holds the network.
+
+    Raises:
+      ConfigError: neither (one line saying what either needs).
+    """
+    folder = Path(folder)
+    if is_model_folder(folder):
+        return "model"
+    if (folder / "config.json").is_file():
+        return "run"
+    raise ConfigError(f"{folder} is neither a run folder (config.json, checkpoints/) nor a model folder "
+                      "(model.json, model.keras: python -m alexnet.export RUN DEST --model-folder)")
+
+
+def load_network(folder: str | Path, checkpoint: str | None = None):
+    """The trained keras.Model (float32 logits) of a run folder or a model folder.
+
+    A run folder's comes from a checkpoint (default the newest) and sets Keras'
+    global dtype policy to the run's precision (`alexnet.evaluate.load_model`);
+    a model folder's is its model.keras, whose layers carry their own dtype
+    policies, so the global one is left alone.
+
+    Raises:
+      ConfigError: neither kind of folder, a checkpoint asked of a model folder,
+        or a run folder without checkpoints.
+    """
+    folder = Path(folder)
+    if check_folder(folder) == "run":
+        from alexnet import evaluate
+        return evaluate.load_model(folder, checkpoint)
+    if checkpoint is not None:
+        raise ConfigError(f"{folder} is a model folder: it holds one network, not checkpoints")
+    import keras
+
+    import alexnet.layers  # noqa: F401  (registers LocalResponseNorm and TwoTower for loading)
+    return keras.saving.load_model(folder / "model.keras", compile=False)
 
 
 @dataclass
@@ -45,22 +99,32 @@ class Predictor:
     """A run's network and preprocessing, ready to classify encoded images.
 
     Args:
-      run_dir: a finished (or checkpointed) run folder.
-      checkpoint: a checkpoint prefix; default the newest.
+      run_dir: a finished (or checkpointed) run folder, or a model folder.
+      checkpoint: a checkpoint prefix of a run folder; default the newest.
+
+    Attributes:
+      kind: 'run' or 'model'.
+      labels, names: the class labels in index order and their readable names.
 
     Raises:
-      ConfigError: not a run folder, no checkpoint, or no preprocessing record
-        and no training data to rebuild it from.
+      ConfigError: neither a run nor a model folder, no checkpoint, or no
+        preprocessing record and no training data to rebuild it from.
     """
 
     def __init__(self, run_dir: str | Path, checkpoint: str | None = None):
-        from alexnet import evaluate
+        from alexnet.class_names import readable
 
         self.run_dir = Path(run_dir)
-        self.model = evaluate.load_model(self.run_dir, checkpoint)
+        self.kind = check_folder(self.run_dir)
+        self.model = load_network(self.run_dir, checkpoint)
         self.config = records.read_json(self.run_dir / "config.json")
         self.preprocessing = preprocessing(self.run_dir, self.config)
-        self.labels = class_labels(self.run_dir, self.config)
+        if self.kind == "model":
+            names = records.read_json(self.run_dir / "class_names.json")
+            self.labels, self.names = [str(c) for c in names["labels"]], [str(c) for c in names["names"]]
+        else:
+            self.labels = class_labels(self.run_dir, self.config)
+            self.names = [readable(c) for c in self.labels]
 
     def crops(self, data: bytes, ten_crop: bool = False) -> np.ndarray:
         """float32 [n_crops, S, S, 3]: the network's input for one encoded image."""
@@ -80,7 +144,6 @@ class Predictor:
     def predict(self, path: str | Path, k: int = 5, ten_crop: bool = False) -> Prediction:
         """The top-k classes of an image file; DataError (one line) if it is no image."""
         from alexnet.data import DataError, checks
-        from alexnet.class_names import readable
         from alexnet.data.pipeline import average_crops
 
         _, problem = checks.check_file(str(path))
@@ -88,7 +151,7 @@ class Predictor:
             raise DataError(f"{path}: {problem}; skipped")
         probs = average_crops(self.logits(Path(path).read_bytes(), ten_crop)[None])[0]
         order = np.argsort(-probs, kind="stable")[:k]
-        return Prediction(str(path), [(self.labels[i], readable(self.labels[i]), float(probs[i])) for i in order])
+        return Prediction(str(path), [(self.labels[i], self.names[i], float(probs[i])) for i in order])
 
 
 def preprocessing(run_dir: Path, config: dict) -> dict:
@@ -141,7 +204,8 @@ def write_csv(predictions: list[Prediction], out, k: int) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alexnet.predict", description=__doc__.split("\n")[0])
-    parser.add_argument("run_dir", help="a run folder (runs/<run-id>)")
+    parser.add_argument("run_dir", metavar="folder",
+                        help="a run folder (runs/<run-id>) or a model folder (models/<name>)")
     parser.add_argument("images", nargs="+", help="image files and/or folders")
     parser.add_argument("--ten-crop", action="store_true", help="average the paper's ten crops")
     parser.add_argument("--top", type=int, default=5, help="classes per image (default 5)")

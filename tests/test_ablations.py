@@ -76,6 +76,15 @@ def test_alexnet64_switches_its_towers_too():
     assert M.build_model("alexnet64", 200, 56, towers="two").count_params() == two + head == 15_303_240
 
 
+def test_a_two_tower_network_survives_a_keras_file(tmp_path):
+    """Export and model folders save .keras files; reloading must not build the towers twice."""
+    m = M.build_model("cifar_alexnet", 10, 28, towers="two")
+    m.save(tmp_path / "two.keras")
+    restored = keras.saving.load_model(tmp_path / "two.keras")
+    x = np.random.default_rng(1).normal(size=(2, 28, 28, 3)).astype("float32")
+    np.testing.assert_array_equal(restored(x), m(x))
+
+
 def test_two_towers_read_their_own_tower_except_conv3():
     m = M.build_model("cifar_alexnet", 10, 28, towers="two")
     # A tower kernel's input channels: its own tower's maps (half) or both towers' (all).

@@ -73,7 +73,7 @@ def test_command_line_top5_csv_and_a_bad_file(run, tmp_path, capsys):
 
 def test_bad_arguments_are_one_line(run, tmp_path, capsys):
     assert predict.main([str(tmp_path), str(tmp_path)]) == 2
-    assert capsys.readouterr().err.strip() == f"error: {tmp_path} is not a run folder (no config.json)"
+    assert capsys.readouterr().err.strip().startswith(f"error: {tmp_path} is neither a run folder")
     assert predict.main([str(run[0]), str(tmp_path / "missing.jpg")]) == 2
     assert capsys.readouterr().err.strip() == f"error: {tmp_path / 'missing.jpg'}: no such file or folder"
 
