@@ -10,11 +10,12 @@ Entry points (each takes --runs-dir, default $RUNS_DIR or runs/, and
     python -m reporting.classes    results/tiny_imagenet/classes.*: the lead against the number of classes
     python -m reporting.transfer   results/transfer/: frozen Tiny-ImageNet features vs training anew
     python -m reporting.ablation   results/baseline_ablation/: the Fisher-vector pipeline's ablation
+    python -m reporting.paper_claims  results/ablations/: the paper's design claims, re-measured
 
 Modules: `runs` (finding and citing records), `predictions` (confusion and
 failures from predictions.npz), `published` (results/published.csv), `tables`,
 `plots` (the drawings), `figures`, `inspection` (conv1 filters and fc7
 features of a restored network), `activations` (each conv layer's most exciting
 image patches), `notebooks`, `scaling` (with `scaling_stats` and
-`scaling_presentation`), `classes`, `transfer`, `ablation`.
+`scaling_presentation`), `classes`, `transfer`, `ablation`, `paper_claims`.
 """
