@@ -27,7 +27,7 @@ stream from the cache and the work is matrix products:
 
 Same objective as LinearSVC(loss='hinge', C), per class:
 1/2 (|w_c|^2 + b_c^2) + C sum_i max(0, 1 - y_ic (w_c . x_i + b_c)), with
-C = 1 / (alpha n); tests/test_baseline_classifier.py checks the solutions
+C = 1 / (alpha n); tests/baselines/test_classifier.py checks the solutions
 against liblinear's.
 """
 

@@ -16,7 +16,7 @@ dense matrix product over the descriptors instead: the log-likelihoods are
 q x^2 give u and v in closed form. OpenBLAS does that in float32 about 6x
 faster (PCA + encoding: 21 ms against 120 ms per 224 px image on one core,
 the whole per-image work 3.3x; scripts/bench_baseline.py measures both, and
-tests/test_baseline_fisher.py checks that they give the same vectors).
+tests/baselines/test_fisher.py checks that they give the same vectors).
 
 Spatial pyramid (Lazebnik et al. 2006, as used by Sánchez & Perronnin 2011 and
 the ILSVRC entries): the whole image plus 3 horizontal stripes. Posteriors are

@@ -1,4 +1,4 @@
-"""Runs one distribution check in a fresh process (tests/test_distribute.py starts it).
+"""Runs one distribution check in a fresh process (tests/alexnet/test_distribute.py starts it).
 
     python tests/distributed_worker.py MODE OUT_JSON [overrides...]
 

@@ -52,8 +52,8 @@ def test_nothing_imports_a_config_file():
                  for name, deps in _graph().items()}
     assert {k: v for k, v in importers.items() if v} == {}
     assert not (REPO / "experiments" / "__init__.py").exists()
-    tests = {p.name: sorted(d for d in _imports(p, set()) if d.split(".")[0] == "experiments")
-             for p in (REPO / "tests").glob("*.py")}
+    tests = {str(p.relative_to(REPO)): sorted(d for d in _imports(p, set()) if d.split(".")[0] == "experiments")
+             for p in (REPO / "tests").rglob("*.py")}
     assert {k: v for k, v in tests.items() if v} == {}
 
 

@@ -2,7 +2,6 @@
 
 import csv
 import io
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,9 +9,8 @@ import pytest
 from alexnet import predict, records, train
 from alexnet.config import load_config
 from alexnet.class_names import readable
-from tests.conftest import link_cifar
+from tests.conftest import REPO, link_cifar
 
-REPO = Path(__file__).resolve().parent.parent
 CLASSES = ("cat", "ship", "truck")
 QUICK = ["epochs=1", "batch_size=32", "eval_batch_size=50", "checkpoint_every_minutes=0.0", "num_classes=3",
          "strategy='one_device'", "warmup_epochs=0.0"]

@@ -1,16 +1,13 @@
 """What the trainer reads: standardised inputs, and a held-out split that alone steers training."""
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 
 from alexnet import inputs, optim, records, train
 from alexnet.config import load_config
 from alexnet.data import balanced_subset, holdout_split, training_split
-from tests.conftest import link_cifar
+from tests.conftest import REPO, link_cifar
 
-REPO = Path(__file__).resolve().parent.parent
 CONFIG = "experiments/cifar10_convnet.py"
 CLASSES = ("airplane", "frog", "horse")
 N_TRAIN, N_VAL = 40, 10

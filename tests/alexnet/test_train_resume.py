@@ -11,8 +11,8 @@ import numpy as np
 import tensorflow as tf
 
 from alexnet import records, run_folder
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 COMMAND = [sys.executable, "-m", "alexnet.train", "--config", "experiments/cifar10_convnet.py",
            "dataset='synthetic:256:32'", "num_classes=4", "epochs=3", "batch_size=32", "image_size=32",
            "precision='float32'", "eval_ten_crop=False", "checkpoint_every_steps=1", "checkpoint_every_minutes=0.0",

@@ -5,7 +5,6 @@ import os
 import re
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -13,9 +12,8 @@ import tensorflow as tf
 
 from alexnet import evaluate, loop, records, run_folder, train
 from alexnet.config import ConfigError, load_config
-from tests.conftest import link_cifar
+from tests.conftest import REPO, link_cifar
 
-REPO = Path(__file__).resolve().parent.parent
 CONFIG = "experiments/cifar10_convnet.py"
 CLASSES = ("cat", "ship", "truck")
 # A few real CIFAR-10 JPEGs per class: the real input pipeline at test size.

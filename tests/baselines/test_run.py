@@ -4,7 +4,6 @@ import json
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,9 +13,9 @@ pytest.importorskip("cyvlfeat")
 from alexnet import records, run_folder  # noqa: E402
 from alexnet.config import load_config  # noqa: E402
 from baselines import run as fv_run  # noqa: E402
+from tests.conftest import REPO  # noqa: E402
 
 CONFIG = "experiments/fv_cifar10.py"
-REPO = Path(__file__).resolve().parent.parent
 PER_CLASS = {"train": 50, "val": 20}
 
 

@@ -2,7 +2,6 @@
 
 import math
 import re
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -10,8 +9,8 @@ import pytest
 
 from alexnet import monitor, train, trainer as trainer_lib
 from alexnet.config import load_config
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 CONFIG = "experiments/cifar10_convnet.py"
 SYNTHETIC = ["dataset='synthetic:128:32'", "num_classes=4", "batch_size=32", "holdout_fraction=0.0",
              "warmup_epochs=0.0",

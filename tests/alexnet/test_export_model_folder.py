@@ -3,16 +3,14 @@
 import contextlib
 import io
 import os
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from alexnet import export, predict, records, train
 from alexnet.config import load_config
-from tests.conftest import link_cifar
+from tests.conftest import REPO, link_cifar
 
-REPO = Path(__file__).resolve().parent.parent
 CLASSES = ("cat", "ship", "truck")
 QUICK = ["epochs=1", "batch_size=32", "eval_batch_size=50", "checkpoint_every_minutes=0.0", "num_classes=3",
          "strategy='one_device'", "warmup_epochs=0.0"]

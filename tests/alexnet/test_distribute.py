@@ -17,8 +17,8 @@ import tensorflow as tf
 
 from alexnet import distribute
 from alexnet.config import ConfigError
+from tests.conftest import REPO
 
-REPO = Path(__file__).resolve().parent.parent
 WORKER = REPO / "tests" / "distributed_worker.py"
 
 
