@@ -8,8 +8,9 @@
 Both models train on nested, class-balanced subsets of the training split and are evaluated on
 the full validation split; the CNN at fraction f < 1 for epochs = max(base_epochs,
 min(max_epochs, round(base_epochs / sqrt(f)))), the Fisher vectors with an encoder fitted on
-the cell's own images (issue 24; the committed table predates that and reused the split's). Result (results/scaling/summary.md): on CIFAR-10 the curves cross near 360 training
-images per class; on Imagenette the Fisher vectors lead at every size measured, by 7.9 points at 947.
+the cell's own images (issue 24; the committed table predates that and reused the split's). Result (results/scaling/summary.md): on CIFAR-10 the curves cross between 135 and 450
+training images per class (the CNN's count); on Imagenette the Fisher vectors lead at every
+size measured, by 7.9 points at 852.
 
 History and reasoning: docs/recipes.md#scalingpy
 """

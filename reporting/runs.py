@@ -11,9 +11,19 @@ Two places hold records:
 A run folder wins over a committed copy of the same run, because only the folder
 has predictions.npz and the checkpoints that some figures need.
 
-Which run is cited for a (scale, model) pair: the newest finished one (run ids
-start with their UTC start time, so the newest sorts last), unless run ids are
-given explicitly, as the experiment driver does. Runs on a training subset
+Which runs are cited for a (scale, model) pair (`cite_groups`): the newest
+finished one (run ids start with their UTC start time, so the newest sorts last)
+fixes the recipe, and every other finished run of that recipe with another
+`seed` joins it, the newest run of each seed. Two runs are of one recipe when
+their resolved configs are equal once the value of `seed` is blanked
+(`recipe_key`: `records.config_hash` of a copy with `seed` set to None; a
+config without a `seed` key keeps its own hash, so it is never taken for
+another seed of a seeded recipe). A newer run of a different config of the
+same model therefore replaces the whole group, as a newer run replaced a single
+run before. Explicit run ids, as the experiment driver gives, are cited
+exactly: those of one (scale, model) must be one recipe with distinct seeds.
+`cite` gives one record per (scale, model), the newest of its group, for the
+figures and notebooks that draw a single run. Runs on a training subset
 (`train_fraction` < 1, the data-scaling experiment) are never picked by default:
 their numbers belong to results/scaling, not to the scale's summary.
 """
@@ -56,6 +66,15 @@ def scale_name(dataset: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-").lower() or "unknown"
 
 
+def recipe_key(config: dict) -> str:
+    """The hash of `config` with the value of `seed` blanked: runs that differ only in seed share it.
+
+    A config without a `seed` key is hashed as it is, so it never matches a
+    seeded one (its seed is not known to be the only difference).
+    """
+    return records.config_hash({**config, "seed": None} if "seed" in config else config)
+
+
 def _read_json(path: Path) -> dict:
     try:
         return json.loads(path.read_text())
@@ -91,6 +110,16 @@ class Record:
         """'alexnet2012', 'alexnet2014', 'cifar_convnet' or the baseline's model name."""
         return str(self.config.get("arch") or self.config.get("model")
                    or self._eval_or_empty().get("model") or "unknown")
+
+    @property
+    def recipe(self) -> str:
+        """`recipe_key` of the config: equal for runs of one recipe that differ only in `seed`."""
+        return recipe_key(self.config)
+
+    @property
+    def seed(self):
+        """The config's `seed` (None where it names none)."""
+        return self.config.get("seed")
 
     @property
     def kind(self) -> str:
@@ -233,27 +262,52 @@ def _explicit(found: dict[str, Record], run_ids: Iterable[str], runs_dir: Path, 
     return chosen
 
 
-def cite(runs_dir: Path, results_dir: Path, run_ids: Iterable[str] = (),
-         scales: Iterable[str] | None = None) -> dict[str, list[Record]]:
-    """The records to cite, grouped by scale: one per (scale, model).
+def _seed_order(record: Record) -> tuple:
+    seed = record.seed
+    number = isinstance(seed, (int, float)) and not isinstance(seed, bool)
+    return (0, seed, record.run_id) if number else (1, str(seed), record.run_id)
+
+
+def _explicit_group(records_: list[Record]) -> list[Record]:
+    """Explicit runs of one (scale, model): one recipe, one run per seed, else RecordError."""
+    if len({r.recipe for r in records_}) > 1:
+        raise RecordError(f"runs {', '.join(r.run_id for r in records_)} are all {records_[0].model} on "
+                          f"{records_[0].scale} but differ in more than their seed; cite one recipe "
+                          "(runs that differ only in seed are averaged into one row)")
+    seeds = [json.dumps(r.seed, default=str) for r in records_]
+    if len(set(seeds)) < len(seeds):
+        raise RecordError(f"runs {', '.join(r.run_id for r in records_)} include two runs of the same recipe "
+                          "and seed; cite one of them")
+    return records_
+
+
+def cite_groups(runs_dir: Path, results_dir: Path, run_ids: Iterable[str] = (),
+                scales: Iterable[str] | None = None, found: dict[str, Record] | None = None
+                ) -> dict[str, list[list[Record]]]:
+    """The records to cite, grouped by scale and by row: one group per (scale, model).
+
+    A group is the runs of one recipe that differ only in `seed` (see the
+    module docstring for the rule), ordered by seed; most groups are one run.
 
     Args:
       runs_dir: where the run folders are.
       results_dir: where results/<scale>/records copies are.
-      run_ids: runs to cite for their (scale, model) instead of the newest;
-        when given without `scales`, only their scales are returned.
+      run_ids: runs to cite for their (scale, model) instead of the newest
+        recipe's; when given without `scales`, only their scales are returned.
       scales: restrict to these scales.
+      found: `discover(runs_dir, results_dir)`, when the caller has it already.
 
     Returns:
-      {scale: [records, CNNs first, then by model name]}.
+      {scale: [groups, CNNs first, then by model name]}.
 
     Raises:
       RecordError: an explicit run that is missing, unfinished or evaluated on
-        part of the split only, or a requested scale without any record.
+        part of the split, explicit runs of one (scale, model) that are not one
+        recipe with distinct seeds, or a requested scale without any record.
     """
-    found = discover(runs_dir, results_dir)
+    found = discover(runs_dir, results_dir) if found is None else found
     explicit = _explicit(found, run_ids, runs_dir, results_dir)
-    chosen: dict[tuple[str, str], Record] = {}
+    candidates: dict[tuple[str, str], list[Record]] = {}
     for run_id in sorted(found):
         record = found[run_id]
         # Side studies have their own tables, a copy committed under another results folder
@@ -261,20 +315,47 @@ def cite(runs_dir: Path, results_dir: Path, run_ids: Iterable[str] = (),
         # evaluated on part of the split is a quick look.
         quick = record.is_subset or record.partial
         if not quick and record.study is None and not record.copied_elsewhere:
-            chosen[(record.scale, record.model)] = record
+            candidates.setdefault((record.scale, record.model), []).append(record)
+    chosen: dict[tuple[str, str], list[Record]] = {}
+    for pair, recs in candidates.items():
+        recipe = recs[-1].recipe  # the newest run's recipe
+        per_seed = {json.dumps(r.seed, default=str): r for r in recs if r.recipe == recipe}  # newest per seed
+        chosen[pair] = list(per_seed.values())
+    given: dict[tuple[str, str], list[Record]] = {}
     for record in explicit:
-        chosen[(record.scale, record.model)] = record
+        pair = given.setdefault((record.scale, record.model), [])
+        if record.run_id not in {r.run_id for r in pair}:
+            pair.append(record)
+    chosen.update({pair: _explicit_group(recs) for pair, recs in given.items()})
     wanted = set(scales) if scales else ({r.scale for r in explicit} if explicit else None)
-    grouped: dict[str, list[Record]] = {}
-    for (scale, _), record in chosen.items():
+    grouped: dict[str, list[list[Record]]] = {}
+    for (scale, _), group in chosen.items():
         if wanted is None or scale in wanted:
-            grouped.setdefault(scale, []).append(record)
+            grouped.setdefault(scale, []).append(sorted(group, key=_seed_order))
     for scale in sorted(wanted or ()):
         if scale not in grouped:
             raise RecordError(f"no finished run records for scale '{scale}' in {runs_dir} "
                               f"nor in {results_dir}/{scale}/records")
-    return {scale: sorted(recs, key=lambda r: (r.kind != "cnn", r.model))
-            for scale, recs in sorted(grouped.items())}
+    return {scale: sorted(groups, key=lambda g: (g[0].kind != "cnn", g[0].model))
+            for scale, groups in sorted(grouped.items())}
+
+
+def newest(group: list[Record]) -> Record:
+    """The newest run of a group: the one `cite` gives and the summary's `run_id` names."""
+    return max(group, key=lambda r: r.run_id)
+
+
+def cite(runs_dir: Path, results_dir: Path, run_ids: Iterable[str] = (),
+         scales: Iterable[str] | None = None) -> dict[str, list[Record]]:
+    """One record per (scale, model): the newest of each `cite_groups` group.
+
+    For figures and notebooks that draw one run; arguments and errors as `cite_groups`.
+
+    Returns:
+      {scale: [records, CNNs first, then by model name]}.
+    """
+    return {scale: [newest(group) for group in groups]
+            for scale, groups in cite_groups(runs_dir, results_dir, run_ids, scales).items()}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -284,7 +365,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--results-dir", type=Path, default=None,
                         help="results folder (default: $RESULTS_DIR, else results/)")
     parser.add_argument("--run-ids", nargs="+", default=(), metavar="RUN_ID",
-                        help="cite these runs for their (scale, model) instead of the newest")
+                        help="cite these runs for their (scale, model) instead of the newest; runs of "
+                             "one recipe that differ only in seed make one row")
     parser.add_argument("--scale", nargs="+", default=None, dest="scales", metavar="SCALE",
                         help="only these scales (dataset names, e.g. imagenette cifar10)")
 

@@ -14,8 +14,9 @@ from matplotlib.figure import Figure
 
 from reporting.plots import KIND_COLOURS
 from reporting.runs import RecordError
-from reporting.scaling_stats import (crossover, extrapolated_crossover, paired_means, power_law,
-                                     power_laws_meet, straight_gap_closes_at)
+from reporting.scaling_stats import (bootstrap_crossover, cell_sizes, crossover, extrapolated_crossover,
+                                     paired_means, power_law, power_laws_meet, sizes_differ,
+                                     straight_gap_closes_at)
 from reporting.tables import fmt_pct, markdown_table, short_name
 
 # ILSVRC-2012: 1,281,167 training images over 1000 classes.
@@ -50,7 +51,7 @@ def approx_count(n: float) -> str:
 def _hindcast(group: pd.DataFrame, measured: float) -> str:
     """How far the two extrapolations, fed only the sizes below a measured crossing, would have
     placed it: a check of the rules the table uses where curves have not crossed yet."""
-    before = group[group["train_images_per_class"] < measured]
+    before = group[cell_sizes(group) < measured]
     sizes = paired_means(before).index
     if len(sizes) < 2:
         return ""
@@ -83,13 +84,76 @@ def _no_meeting(mean: pd.DataFrame) -> str:
             f"{b_f:.2f} for the Fisher vectors) {why}.")
 
 
-def verdict(group: pd.DataFrame) -> str:
+def _method(boot: dict, wrong: dict | None) -> str:
+    """What the bootstrap resampled, in words: the method actually used, never the one intended."""
+    if boot["image_runs"] == boot["runs"]:
+        what = (f"over seeds and the {boot['images']:,} test images (the same images drawn for both "
+                "models: paired)")
+    elif boot["image_runs"]:
+        what = (f"over seeds, and over the test images for the {boot['image_runs']} of {boot['runs']} runs "
+                "whose records hold per-image predictions (the others over seeds only)")
+    elif wrong is None:
+        what = "over seeds only: no per-image predictions were loaded"
+    else:
+        what = "over seeds only: the records hold no per-image predictions"
+    return f"percentile bootstrap, {boot['resamples']:,} resamples, {what}"
+
+
+def _single_seeds(boot: dict) -> str:
+    """How many cells have a single seed, and what that does to the interval."""
+    n, of = boot["single_seed_cells"], boot["cells"]
+    if not n:
+        return ""
+    adds = "test-image spread but no seed spread" if boot["image_runs"] else "no spread"
+    return (f" {n} of the {of} cells (one model at one size) ran a single seed and add {adds}, so the interval "
+            "is narrower than the truth.")
+
+
+def crossover_text(group: pd.DataFrame, cross: dict, wrong: dict | None = None) -> str:
+    """A measured crossover in words: the bracket of sizes measured, the interpolated point and
+    its bootstrap interval, each estimate to two significant figures."""
+    text = (f" **Crossover: between {cross['below']:,.0f} and {cross['above']:,.0f} training images per "
+            f"class**, the two sizes measured where the lead changes hands; above it {cross['leader']} "
+            f"lead{'s' if cross['leader'] == 'the CNN' else ''}. Interpolated in log scale, near "
+            f"{approx_count(cross['at'])}")
+    boot = bootstrap_crossover(group, wrong)
+    if boot is None:
+        return text + " (no interval: the table gives no per-run errors)."
+    if not boot["share"]:
+        return text + f" (no interval: no resample of the {_method(boot, wrong)} crosses so)."
+    low, high = approx_count(boot["low"]), approx_count(boot["high"])
+    interval = f"{low} to {high}" if low != high else f"{low}, the resamples do not move it"
+    crossed = ("" if boot["share"] == 1 else f"; the curves cross so in {100 * boot['share']:.0f}% of the "
+               "resamples, and the interval is over those")
+    return (text + f"; {100 * boot['level']:.0f}% interval {interval} ({_method(boot, wrong)}{crossed})."
+            + _single_seeds(boot))
+
+
+def sizes_line(group: pd.DataFrame) -> str:
+    """Which count is x when the two models trained on different numbers of images."""
+    if not sizes_differ(group):
+        return ""
+    fv = group[group["kind"] == "handcrafted"].sort_values("train_images_per_class")
+    own, at = fv["train_images_per_class"], cell_sizes(group)[fv.index]
+    how = ("more in these records, the held-out part included" if (own >= at).all()
+           else "fewer in these records" if (own <= at).all() else "other numbers in these records")
+    return ("Images per class are those the CNN trained on: each subset less the held-out part it leaves out. "
+            f"The Fisher vectors' final SVM fit learned from {how} "
+            f"({', '.join(f'{n:,.0f}' for n in own)} per class); the leads "
+            "and the crossover compare the two models' runs on the same subset at the CNN's count.")
+
+
+def verdict(group: pd.DataFrame, wrong: dict | None = None) -> str:
     """One scale in words: who leads at each size measured, by how much, and where the curves cross.
 
-    A crossing inside the range measured is interpolated linearly in
-    log(images per class) between the two sizes where the lead changes hands
-    (`crossover`), and hindcast: where the two extrapolations below would
-    have put it from the smaller sizes alone. When the curves do not cross
+    Sizes are images per class the CNN trained on (`cell_sizes`; `sizes_line`
+    says so where the baseline's count differs). A crossing inside the range
+    measured is stated as the two sizes where the lead changes hands, the
+    point interpolated linearly in log(images per class) between them
+    (`crossover`) and a percentile bootstrap interval (`bootstrap_crossover`,
+    over seeds, and over test images for the runs in `wrong`, run id -> per-image
+    mistakes), all estimates to two significant figures; and hindcast: where
+    the two extrapolations below would have put it from the smaller sizes alone. When the curves do not cross
     inside the range, two extrapolations say where they would, each marked as
     one: the gap in points continued straight from the two largest sizes
     (`straight_gap_closes_at`) and power-law fits through the errors
@@ -109,12 +173,7 @@ def verdict(group: pd.DataFrame) -> str:
     text = "Top-1, lead per images per class: " + "; ".join(leads) + "."
     cross = crossover(group)
     if cross is not None:
-        interval = (f"; with one standard deviation of the seed spread, between {cross['low']:,.0f} and "
-                    f"{cross['high']:,.0f}" if cross["low"] is not None
-                    else "; one standard deviation of the seed spread moves it out of the range measured")
-        return (text + f" **Crossover: near {cross['at']:,.0f} training images per class**, above which "
-                f"{cross['leader']} lead{'s' if cross['leader'] == 'the CNN' else ''} (interpolated in "
-                f"log scale{interval}).{_hindcast(group, cross['at'])}")
+        return text + crossover_text(group, cross, wrong) + _hindcast(group, cross["at"])
     if len(gap) < 2:
         return text
     leader = "the Fisher vectors lead" if gap.iloc[0] > 0 else "the CNN leads"
@@ -177,15 +236,22 @@ def penalty_line(group) -> str:
     return "Penalty C of the baseline: " + "; ".join(parts) + ".\n"
 
 
-def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
-    """summary.md: per scale, one row per fraction with both models side by side."""
+def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame, wrong: dict | None = None) -> str:
+    """summary.md: per scale, one row per fraction with both models side by side.
+
+    Args:
+      wrong: run id -> per-image top-1 mistakes, for the runs whose records hold
+        predictions (`verdict`); None when none were loaded.
+    """
     text = ["# Data scaling: error against training images per class\n",
             "Generated by `python -m reporting.scaling` from the run records in `records/`; do not edit "
             "by hand.\n",
             "Both models train on nested, class-balanced subsets of the training split, fixed by the "
             "subset seed, and are evaluated on the whole validation split (CIFAR-10: its test split), "
             "centre crop. Error in percent: the mean ± sample standard deviation (number of subset "
-            "seeds) where several seeds ran; '(1 seed)' marks a single run.\n"]
+            "seeds) where several seeds ran; '(1 seed)' marks a single run. Images per class: the "
+            "training images per class the models learned from (where their counts differ, the CNN's, "
+            "and a line under the table says so).\n"]
     for scale, group in frame.groupby("scale"):
         names = {kind: short_name(g["model"].iloc[0], kind) for kind, g in group.groupby("kind")}
         kinds = [k for k in ("cnn", "handcrafted") if k in names]
@@ -193,14 +259,17 @@ def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
         for fraction, rows in group.groupby("train_fraction"):
             by_kind = {r["kind"]: r for _, r in rows.iterrows()}
             line = {"Train fraction": f"{fraction:g}",
-                    "Images per class": f"{rows['train_images_per_class'].iloc[0]:,.0f}"}
+                    "Images per class": f"{cell_sizes(group)[rows.index[0]]:,.0f}"}
             for k in ("top1", "top5"):
                 for kind in kinds:
                     line[f"{names[kind]} {k.replace('top', 'top-')}"] = _cell(by_kind.get(kind), k)
             table.append(line)
         table = pd.DataFrame(table)
         text += [f"## {scale} ({int(group['val_images'].max()):,} validation images)\n",
-                 markdown_table(table, right=tuple(table.columns)), verdict(group) + "\n"]
+                 markdown_table(table, right=tuple(table.columns))]
+        if sizes_line(group):
+            text.append(sizes_line(group) + "\n")
+        text.append(verdict(group, wrong) + "\n")
         solvers = group[group["kind"] == "handcrafted"].groupby("svm_solver")["train_fraction"]
         if len(solvers) > 0:
             text.append("SVM solver of the baseline: " + "; ".join(
@@ -222,22 +291,26 @@ def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame) -> str:
 EXTRAPOLATION_AXIS_MAX = 30  # the dotted fits end at 30x the largest size measured
 
 
-def _draw_crossovers(ax, frame: pd.DataFrame) -> None:
+def _draw_crossovers(ax, frame: pd.DataFrame, wrong: dict | None = None) -> None:
     """Per scale, where the top-1 curves cross: a thin vertical line at a measured crossing
-    (`crossover`), else dotted power-law fits from the largest size measured to where
-    they meet (`extrapolated_crossover`)."""
+    (`crossover`) over a band of its bootstrap interval, else dotted power-law fits from
+    the largest size measured to where they meet (`extrapolated_crossover`)."""
     for scale, group in frame.groupby("scale"):
         cross = crossover(group)
         if cross is not None:
             ax.axvline(cross["at"], color="grey", linestyle="--", linewidth=0.8)
-            ax.annotate(f"{scale}: curves cross\nnear {cross['at']:,.0f} per class", (cross["at"], 1),
+            boot = bootstrap_crossover(group, wrong)
+            if boot is not None and boot["share"]:
+                ax.axvspan(boot["low"], boot["high"], color="grey", alpha=0.15, linewidth=0)
+            ax.annotate(f"{scale}: curves cross between\n{cross['below']:,.0f} and {cross['above']:,.0f} per "
+                        f"class, near {approx_count(cross['at'])}", (cross["at"], 1),
                         xycoords=("data", "axes fraction"), textcoords="offset points", xytext=(4, -26),
                         fontsize=8, color="dimgrey")
             continue
         ahead = extrapolated_crossover(group)
         if ahead is None:
             continue
-        largest = group["train_images_per_class"].max()
+        largest = paired_means(group).index.max()
         # A meeting far beyond the data would squash the measured points into the axis' left
         # edge: the fits are drawn to at most EXTRAPOLATION_AXIS_MAX times the largest size.
         end = min(ahead["at"] * 1.5, largest * EXTRAPOLATION_AXIS_MAX)
@@ -262,13 +335,19 @@ def _draw_crossovers(ax, frame: pd.DataFrame) -> None:
                         fontsize=8, ha="right")
 
 
-def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
+def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame, wrong: dict | None = None) -> Figure:
     """Top-1 and top-5 error against training images per class (log x), both models and scales.
+
+    Each cell is drawn at `cell_sizes`: the images per class the CNN trained on,
+    for both models' points (the axis says so where the baseline's count differs).
 
     Args:
       frame: summary.csv as written by `summary_frame`.
       reference: results/published.csv (`published.load`), for the ILSVRC-2012 pair.
+      wrong: run id -> per-image mistakes, for the crossover's bootstrap band (`verdict`).
     """
+    differ = any(sizes_differ(g) for _, g in frame.groupby("scale"))
+    frame = pd.concat([g.assign(train_images_per_class=cell_sizes(g)) for _, g in frame.groupby("scale")])
     fig = Figure(figsize=(12, 5.6), layout="constrained")
     axes = fig.subplots(1, 2, sharex=True)
     scales = sorted(frame["scale"].unique())
@@ -286,7 +365,7 @@ def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
             ax.plot(single["train_images_per_class"], single[f"{k}_err_pct_mean"], marker, color=colour,
                     markerfacecolor="white", linestyle="none", zorder=3)
         if k == "top1":
-            _draw_crossovers(ax, frame)
+            _draw_crossovers(ax, frame, wrong)
         for _, row in pair[pair[f"{k}_err_pct"].notna()].iterrows():
             value = float(row[f"{k}_err_pct"])
             ax.plot(ILSVRC_IMAGES_PER_CLASS, value, "*", markersize=15, markerfacecolor="none",
@@ -295,7 +374,7 @@ def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
             ax.annotate(f"{value:.1f}", (ILSVRC_IMAGES_PER_CLASS, value), textcoords="offset points",
                         xytext=(9, -3), fontsize=8)
         ax.set_xscale("log")
-        ax.set(xlabel="training images per class (log scale)",
+        ax.set(xlabel="training images per class" + (", the CNN's count" if differ else "") + " (log scale)",
                ylabel=f"validation {k.replace('top', 'top-')} error (%)",
                title=f"{k.replace('top', 'Top-')} error", ylim=(0, None))
         ax.grid(alpha=0.3, which="both")
@@ -306,5 +385,6 @@ def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
     fig.legend([handles[k] for k in labels], labels, loc="outside lower center", ncol=len(scales) + 1,
                fontsize=8)
     fig.suptitle("Error against training data: nested class-balanced subsets, whole validation split, "
-                 "centre crop (bars: ±1 std over subset seeds; hollow markers: a single seed)", fontsize=10)
+                 "centre crop\n(bars: ±1 std over subset seeds; hollow markers: a single seed; grey band: the "
+                 "crossover's 95% bootstrap interval)", fontsize=10)
     return fig

@@ -3,11 +3,16 @@
 From run records to numbers, with no wording and no drawing (reporting/scaling_presentation.py
 turns them into the summary's text and figure; reporting/scaling.py writes both):
 
-    run_row                   one run's subset, training-set size and centre-crop errors
+    run_row                   one run's subset, the images it trained on and its centre-crop errors
     summary_frame             summary.csv: mean and sample standard deviation over the subset seeds
-                              of each (scale, model, training fraction) cell
+                              of each (scale, model, training fraction) cell, and each seed's error
+    cell_sizes                the x of each cell: images per class the CNN trained on (the models'
+                              runs on one subset are compared there)
     paired_means              mean top-1 error per size, the sizes both models ran
-    crossover                 a crossing inside the range measured, with an interval from the seeds
+    crossover                 a crossing inside the range measured: the bracket of sizes and the
+                              point interpolated between them
+    bootstrap_crossover       its percentile interval from a bootstrap over seeds and, where the
+                              records hold per-image predictions, test images
     extrapolated_crossover    where power-law fits through the errors would meet beyond the data
     straight_gap_closes_at    where the gap in points, continued straight in log scale, would close
     power_law                 a power-law fit err = a * n**-b through one model's errors
@@ -26,18 +31,39 @@ from baselines.selection import record_verdict
 from reporting.tables import summary_row
 
 COLUMNS = ("scale", "model", "kind", "name", "train_fraction", "train_images_per_class", "train_images",
-           "n_seeds", "seeds", "top1_err_pct_mean", "top1_err_pct_std", "top5_err_pct_mean",
-           "top5_err_pct_std", "val_images", "run_ids", "svm_solver", "svm_choice")
+           "subset_images", "n_seeds", "seeds", "top1_err_pct_mean", "top1_err_pct_std", "top1_err_pct_runs",
+           "top5_err_pct_mean", "top5_err_pct_std", "val_images", "run_ids", "svm_solver", "svm_choice")
+
+
+def trained_on(record: Record) -> tuple[int | None, int | None]:
+    """(images the model learned from, images in its training subset), from its record.
+
+    The CNN learns from its subset less the held-out part it leaves out
+    (provenance.json dataset.trained_on; older records without it: the subset).
+    The baseline's final SVM learns from its whole subset, the held-out part that
+    chose C included, unless its record says otherwise
+    (eval.json train_subset.final_fit_includes_holdout, config svm_refit).
+    """
+    result = record.eval()
+    dataset = record.provenance().get("dataset", {})
+    subset = result.get("train_subset") or {}
+    if record.kind == "handcrafted" and subset.get("n_images"):
+        # The baseline records its subset in eval.json (its provenance lists the full split it encoded).
+        n = int(subset["n_images"])
+        held = int(subset.get("n_holdout") or 0)
+        if not record.config.get("svm_refit", True):  # the model that chose C, fitted without the held-out part
+            return round((n - held) * float(record.config.get("svm_select_fraction", 1.0))), n
+        return (n if subset.get("final_fit_includes_holdout", True) else n - held), n
+    n = (dataset.get("train") or {}).get("n_images")  # the trainer lists the subset it loaded
+    return dataset.get("trained_on") or n, n
 
 
 def run_row(record: Record) -> dict:
-    """One run's subset, training-set size and centre-crop errors, from its record."""
+    """One run's subset, the images it trained on and its centre-crop errors, from its record."""
     row = summary_row(record)
     result = record.eval()
     train = record.provenance().get("dataset", {}).get("train", {})
-    # The baseline records its subset in eval.json (its provenance lists the full split
-    # it encoded); the trainer's provenance lists the subset it trained on.
-    n_train = (result.get("train_subset") or {}).get("n_images") or train.get("n_images")
+    n_train, n_subset = trained_on(record)
     n_classes = train.get("n_classes") or record.config.get("num_classes")
     if not n_train or not n_classes:
         raise RecordError(f"run record {record.path} does not say how many training images and classes it "
@@ -45,7 +71,7 @@ def run_row(record: Record) -> dict:
     return {"scale": record.scale, "model": row["model"], "kind": row["kind"], "name": row["name"],
             "train_fraction": float(record.config.get("train_fraction", 1.0)),
             "subset_seed": int(record.config.get("subset_seed", 0)),
-            "train_images": int(n_train), "n_classes": int(n_classes),
+            "train_images": int(n_train), "subset_images": int(n_subset or n_train), "n_classes": int(n_classes),
             "top1": row["top1_err_pct_centre"], "top5": row["top5_err_pct_centre"],
             "val_images": row["n_images"], "run_id": record.run_id,
             # Baseline records before the exact solver existed have no svm_solver: they used SGD.
@@ -71,8 +97,11 @@ def summary_frame(rows: list[dict]) -> pd.DataFrame:
         out.append({**dict(zip(keys, key)),
                     "train_images_per_class": round(float((g["train_images"] / g["n_classes"]).mean()), 1),
                     "train_images": int(round(g["train_images"].mean())),
+                    "subset_images": int(round(g["subset_images"].mean())),
                     "n_seeds": len(g), "seeds": " ".join(str(s) for s in g["subset_seed"]),
                     "top1_err_pct_mean": g["top1"].mean(), "top1_err_pct_std": g["top1"].std(ddof=1),
+                    # Each seed's error, in the order of `seeds` and `run_ids`: what the bootstrap draws.
+                    "top1_err_pct_runs": " ".join(f"{v:.10g}" for v in g["top1"]),
                     "top5_err_pct_mean": g["top5"].mean(), "top5_err_pct_std": g["top5"].std(ddof=1),
                     "val_images": int(g["val_images"].max()), "run_ids": " ".join(g["run_id"]),
                     "svm_solver": " ".join(sorted(set(g["solver"]))),
@@ -84,13 +113,14 @@ def summary_frame(rows: list[dict]) -> pd.DataFrame:
     return frame.reset_index(drop=True)
 
 
-def _crossing(gap: pd.Series) -> list[tuple[float, str]]:
+def _crossing(gap: pd.Series) -> list[tuple[float, str, float, float]]:
     """Where a gap (CNN minus baseline, by images per class) changes sign: (images per class,
-    who leads after), interpolated linearly in log(images per class)."""
+    who leads after, and the two sizes measured either side), interpolated linearly in
+    log(images per class)."""
     out = []
     for (n0, d0), (n1, d1) in zip(gap.items(), list(gap.items())[1:]):
         if d0 * d1 < 0:
-            out.append((_gap_zero(n0, d0, n1, d1), "the CNN" if d1 < 0 else "the Fisher vectors"))
+            out.append((_gap_zero(n0, d0, n1, d1), "the CNN" if d1 < 0 else "the Fisher vectors", n0, n1))
     return out
 
 
@@ -101,35 +131,154 @@ def _gap_zero(n0: float, d0: float, n1: float, d1: float) -> float:
     return math.exp(math.log(n0) + t * (math.log(n1) - math.log(n0)))
 
 
-def crossover(group: pd.DataFrame) -> dict | None:
-    """Where one scale's top-1 curves cross, with an interval from the subset seeds.
+def cell_sizes(group: pd.DataFrame) -> pd.Series:
+    """The x of each row's cell: images per class the CNN trained on.
 
-    The gap is the CNN's mean error minus the baseline's at each size both ran;
-    the interval crosses gap ± one standard deviation of the difference (the
-    two models' seed spreads combined; 0 at single-seed sizes) instead.
+    Both models' runs on one subset (one training fraction) are one cell, compared at
+    one size. Where the two trained on different numbers of images (the baseline's
+    final fit also learning from the held-out part the CNN leaves out), the CNN's count
+    is used; a cell the CNN has not run keeps the baseline's own count. Frames without
+    a train_fraction column pair rows by train_images_per_class itself.
+    """
+    own = group["train_images_per_class"].astype(float)
+    if "train_fraction" not in group:
+        return own
+    cnn = group[group["kind"] == "cnn"].drop_duplicates("train_fraction").set_index("train_fraction")
+    return group["train_fraction"].map(cnn["train_images_per_class"].astype(float)).fillna(own)
+
+
+def sizes_differ(group: pd.DataFrame) -> bool:
+    """Whether the baseline trained on another number of images than the CNN in some cell."""
+    fv = group[group["kind"] == "handcrafted"]
+    return bool(len(fv)) and not np.allclose(cell_sizes(group)[fv.index], fv["train_images_per_class"])
+
+
+def crossover(group: pd.DataFrame) -> dict | None:
+    """Where one scale's top-1 curves cross inside the range measured.
+
+    The gap is the CNN's mean error minus the baseline's at each size both ran
+    (`cell_sizes`); the curves cross between the two sizes where it changes sign,
+    and the point is interpolated linearly in log(images per class) between them
+    (`bootstrap_crossover` gives its interval).
 
     Returns:
-      {'at', 'low', 'high' (images per class; low/high None when the shifted gap does
-      not cross in the range measured), 'leader' (who leads above it)}, or None
-      when the curves do not cross.
+      {'at' (images per class), 'below', 'above' (the sizes measured either side),
+      'leader' (who leads above it)}, or None when the curves do not cross.
     """
     mean = paired_means(group)
-    gap = mean["cnn"] - mean["handcrafted"]
-    crossings = _crossing(gap)
+    crossings = _crossing(mean["cnn"] - mean["handcrafted"])
     if not crossings:
         return None
-    at, leader = crossings[0]
-    std = group.assign(sd=group.get("top1_err_pct_std", 0.0)).pivot_table(
-        index="train_images_per_class", columns="kind", values="sd", dropna=False)
-    spread = (std.reindex(gap.index)[["cnn", "handcrafted"]].fillna(0.0) ** 2).sum(axis=1) ** 0.5
-    bounds = [c[0][0] for c in (_crossing(gap - spread), _crossing(gap + spread)) if c]
-    return {"at": at, "leader": leader, "low": min(bounds) if len(bounds) == 2 else None,
-            "high": max(bounds) if len(bounds) == 2 else None}
+    at, leader, below, above = crossings[0]
+    return {"at": at, "leader": leader, "below": below, "above": above}
+
+
+# The crossover's bootstrap: resamples, seed (fixed, so the summary regenerates the same) and level.
+BOOTSTRAP_RESAMPLES = 2000
+BOOTSTRAP_SEED = 2012
+BOOTSTRAP_LEVEL = 0.95
+
+
+def _cell_runs(group: pd.DataFrame) -> dict[tuple[float, str], list[tuple[str, float]]] | None:
+    """(size, kind) -> [(run id, top-1 error)] of each seed, from summary.csv's run_ids and
+    top1_err_pct_runs; None when the frame lacks them (a table without per-run errors)."""
+    if not {"run_ids", "top1_err_pct_runs"} <= set(group.columns):
+        return None
+    out = {}
+    for x, (_, row) in zip(cell_sizes(group), group.iterrows()):
+        ids, errs = str(row["run_ids"]).split(), str(row["top1_err_pct_runs"]).split()
+        if not ids or len(ids) != len(errs):
+            return None
+        out[(float(x), row["kind"])] = [(i, float(e)) for i, e in zip(ids, errs)]
+    return out
+
+
+def _image_errors(wrong: np.ndarray, n_resamples: int, rng: np.random.Generator, chunk: int = 250) -> np.ndarray:
+    """Top-1 error in percent [runs, resamples] of runs whose per-image mistakes are the rows of
+    `wrong` [runs, images], each resample drawing the same images, with replacement, for every run."""
+    n_runs, n_images = wrong.shape
+    out = np.empty((n_runs, n_resamples))
+    weights = wrong.astype(np.float64)
+    for start in range(0, n_resamples, chunk):
+        size = min(chunk, n_resamples - start)
+        drawn = rng.integers(0, n_images, size=(size, n_images))
+        counts = np.bincount((np.arange(size)[:, None] * n_images + drawn).ravel(),
+                             minlength=size * n_images).reshape(size, n_images)
+        out[:, start:start + size] = 100.0 * (weights @ counts.T) / n_images
+    return out
+
+
+def bootstrap_crossover(group: pd.DataFrame, wrong: dict[str, np.ndarray] | None = None,
+                        resamples: int = BOOTSTRAP_RESAMPLES, seed: int = BOOTSTRAP_SEED,
+                        level: float = BOOTSTRAP_LEVEL) -> dict | None:
+    """A percentile bootstrap interval for the crossover point (`crossover`).
+
+    Each resample draws, per cell (one model at one size), as many of its
+    seeds' runs as it has, with replacement, and averages their top-1 errors;
+    a cell with one seed adds no seed spread. Runs in `wrong` (their per-image
+    mistakes on the test images, all of one scale in one image order) are
+    also resampled over test images: one draw of image indices per resample,
+    the same for every such run, so the two models stay paired. The
+    crossover of each resample is placed as `crossover` places it (the first
+    change of the lead to the same leader, interpolated in log scale);
+    resamples whose curves do not cross so are left out, and `share` says how
+    many crossed. Deterministic for a given seed.
+
+    Args:
+      group: one scale's summary.csv rows, with run_ids and top1_err_pct_runs.
+      wrong: run id -> bool [images], True where the run's top-1 guess is wrong;
+        runs not in it (records without per-image predictions) keep their recorded error.
+
+    Returns:
+      {'low', 'high' (images per class; NaN when no resample crosses), 'level',
+      'resamples', 'share' (fraction of resamples that cross), 'cells',
+      'single_seed_cells' (cells of one seed), 'runs', 'image_runs' (runs resampled
+      over test images), 'images' (their count)}, or None when the curves do not
+      cross or the frame has no per-run errors.
+    """
+    point = crossover(group)
+    cells = _cell_runs(group)
+    if point is None or cells is None:
+        return None
+    sizes = [float(x) for x in paired_means(group).index]
+    members = {(x, kind): cells[(x, kind)] for x in sizes for kind in ("cnn", "handcrafted")}
+    runs = list(dict.fromkeys(r for runs_ in members.values() for r, _ in runs_))
+    recorded = dict(r for runs_ in members.values() for r in runs_)
+    rng = np.random.default_rng(seed)
+    errors = np.repeat(np.array([recorded[r] for r in runs], float)[:, None], resamples, axis=1)
+    imaged = [i for i, r in enumerate(runs) if wrong is not None and r in wrong]
+    n_images = 0
+    if imaged:
+        matrix = np.stack([np.asarray(wrong[runs[i]], bool) for i in imaged])
+        n_images = matrix.shape[1]
+        errors[imaged] = _image_errors(matrix, resamples, rng)
+    row = {r: i for i, r in enumerate(runs)}
+    mean = {}
+    for key, cell in members.items():
+        rows = np.array([row[r] for r, _ in cell])
+        drawn = rows[rng.integers(0, len(rows), size=(resamples, len(rows)))]  # [resamples, seeds]
+        mean[key] = errors[drawn, np.arange(resamples)[:, None]].mean(axis=1)
+    gap = np.stack([mean[(x, "cnn")] - mean[(x, "handcrafted")] for x in sizes], axis=1)
+    sign = 1.0 if point["leader"] == "the CNN" else -1.0  # the CNN leads above: the gap turns negative
+    at = np.full(resamples, np.nan)
+    for j in range(len(sizes) - 1):
+        d0, d1 = gap[:, j], gap[:, j + 1]
+        hit = np.isnan(at) & (sign * d0 > 0) & (sign * d1 < 0)
+        t = d0[hit] / (d0[hit] - d1[hit])
+        at[hit] = np.exp(math.log(sizes[j]) + t * (math.log(sizes[j + 1]) - math.log(sizes[j])))
+    crossed = at[~np.isnan(at)]
+    tail = 100.0 * (1.0 - level) / 2.0
+    low, high = np.percentile(crossed, [tail, 100.0 - tail]) if len(crossed) else (np.nan, np.nan)
+    return {"low": float(low), "high": float(high), "level": level, "resamples": resamples,
+            "share": len(crossed) / resamples, "cells": len(members),
+            "single_seed_cells": sum(len(c) == 1 for c in members.values()),
+            "runs": len(runs), "image_runs": len(imaged), "images": n_images}
 
 
 def paired_means(group: pd.DataFrame) -> pd.DataFrame:
-    """Mean top-1 error per images per class (rows) and kind (columns), sizes both models ran."""
-    mean = group.pivot_table(index="train_images_per_class", columns="kind", values="top1_err_pct_mean")
+    """Mean top-1 error per images per class (rows: `cell_sizes`) and kind (columns), sizes both models ran."""
+    mean = group.assign(_x=cell_sizes(group)).pivot_table(index="_x", columns="kind", values="top1_err_pct_mean")
+    mean.index.name = "train_images_per_class"
     if not {"cnn", "handcrafted"} <= set(mean.columns):
         return pd.DataFrame(columns=["cnn", "handcrafted"])
     return mean.dropna(subset=["cnn", "handcrafted"]).sort_index()

@@ -167,3 +167,25 @@ def train_small_run(runs_dir: Path, data_root: Path, epochs: int = 2) -> Path:
                                   eval_batch_size=20, holdout_fraction=0.2))
     return Path(train.run(config, run_dir=Path(runs_dir) / f"20250110T000000Z-tiny_cifar_convnet-"
                                                             f"{records.config_hash(config)}", verbose=False))
+
+
+def fake_seeds(runs_dir: Path, top1s: list[float], dataset: str = "cifar10", arch: str = "cifar_alexnet",
+               first_stamp: int = 1, **extra) -> list[Path]:
+    """Runs of one recipe that differ only in `seed` (0, 1, ...), one a day from 2025-02-0<first_stamp>,
+    with top-1 errors `top1s` (top-5: a tenth of each)."""
+    return [make_run(runs_dir, f"202502{first_stamp + seed:02d}T000000Z",
+                     cnn_config(dataset, arch, num_classes=10, seed=seed, **extra),
+                     cnn_eval(top1, top1 / 10, 40, dataset, arch), metrics_rows())
+            for seed, top1 in enumerate(top1s)]
+
+
+def ensemble_config(members: list, dataset: str = "cifar10") -> dict:
+    """An `alexnet.ensemble` definition: [experiment file, [key=value overrides]] per member."""
+    return {"experiment": _experiment(dataset, "ensemble"), "dataset": dataset, "model": "cifar_alexnet_ensemble",
+            "members": [[file, list(overrides)] for file, overrides in members]}
+
+
+def ensemble_eval(top1: float, top5: float, member_ids: list[str], dataset: str = "cifar10") -> dict:
+    """An ensemble's eval.json: the averaged errors and its member runs."""
+    result = cnn_eval(top1, top5, 40, dataset, "cifar_alexnet_ensemble")
+    return {**result, "members": list(member_ids)}

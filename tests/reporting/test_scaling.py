@@ -13,7 +13,7 @@ import pytest
 from alexnet import inputs, records, run_folder
 from baselines import run as baseline
 from drivers import scaling as scaling_driver
-from reporting import scaling
+from reporting import scaling, scaling_stats
 from tests.reporting_fakes import (baseline_config, baseline_eval, cnn_config, cnn_eval, make_image_folder,
                                    make_run, write_tiny_cnn_file)
 
@@ -96,20 +96,43 @@ def test_cnn_and_baseline_train_on_the_same_nested_subsets():
 # ---- the table and figure, from records only ----------------------------------------------------------
 
 
-def _fake_cell(runs, stamp, kind, fraction, seed, top1, n_train):
-    """A finished fake record of one cell, with the training-set size where the real ones keep it."""
+def _fake_predictions(top1: float, seed: int, n: int = 100) -> dict:
+    """Centre-crop predictions on n test images (labels 0-9 in turn), wrong on round(top1 % of n) of them."""
+    labels = np.arange(n) % 10
+    wrong = np.random.default_rng(seed).choice(n, round(top1 * n / 100), replace=False)
+    predicted = labels.copy()
+    predicted[wrong] = (labels[wrong] + 1) % 10
+    return {"probs": np.eye(10, dtype=np.float32)[predicted], "labels": labels,
+            "paths": np.array([f"/data/val/{i:05d}.png" for i in range(n)])}
+
+
+def _fake_cell(runs, stamp, kind, fraction, seed, top1, n_train, preds=False, n_holdout=None,
+               final_fit_includes_holdout=None):
+    """A finished fake record of one cell, with the training-set size where the real ones keep it:
+    n_holdout, for a CNN, makes it train on n_train less those (provenance trained_on); for the
+    baseline, its eval.json train_subset says so, with final_fit_includes_holdout."""
     extra = {"train_fraction": fraction, "subset_seed": seed}
+    predictions = _fake_predictions(top1, int(stamp[9:15]) + 7 * seed) if preds else None
     if kind == "cnn":
         config = cnn_config("cifar10", arch="cifar_convnet", num_classes=10, **extra)
-        run = make_run(runs, stamp, config, cnn_eval(top1, top1 / 5, 100, "cifar10", "cifar_convnet"))
+        result = cnn_eval(top1, top1 / 5, 100, "cifar10", "cifar_convnet")
+        if preds:
+            result["saved_predictions"] = "centre"
+        run = make_run(runs, stamp, config, result, preds=predictions)
         train = {"n_images": n_train, "n_classes": 10}  # the trainer lists the subset it trained on
     else:
         result = baseline_eval(top1, top1 / 4, 100, "cifar10")
         result["train_subset"] = {"fraction": fraction, "seed": seed, "n_images": n_train}
-        run = make_run(runs, stamp, baseline_config("cifar10", **extra), result)
+        if n_holdout is not None:
+            result["train_subset"]["n_holdout"] = n_holdout
+        if final_fit_includes_holdout is not None:
+            result["train_subset"]["final_fit_includes_holdout"] = final_fit_includes_holdout
+        run = make_run(runs, stamp, baseline_config("cifar10", **extra), result, preds=predictions)
         train = {"n_images": 50000, "n_classes": 10}  # the baseline lists the split it encoded
     prov = records.read_json(run / "provenance.json")
     prov["dataset"]["train"] = train
+    if kind == "cnn" and n_holdout is not None:
+        prov["dataset"]["trained_on"] = n_train - n_holdout
     records.write_json_atomic(run / "provenance.json", prov)
     return run.name
 
@@ -142,17 +165,21 @@ def test_summary_groups_seeds_and_regenerates_from_the_copies_alone(fake_grid):
     assert "| 0.01 | 50 | 72.00 ± 2.83 (2 seeds) | 60.00 (1 seed) |" in text and "different task" in text
     assert sorted(p.name for p in (out / "records").iterdir()) == sorted(ids)
     # Fisher vectors 12 points ahead at 50 per class, the CNN 10 ahead at 5,000: they cross
-    # where the interpolated gap is 0, 12/22 of the way from 50 to 5,000 in log scale.
+    # between those two sizes, where the interpolated gap is 0, 12/22 of the way in log scale (616).
     assert "SVM solver of the baseline: sgd at 0.01, 1." in text  # records without svm_solver: SGD
     crossing = 50 * 100 ** (12 / 22)
-    assert ("the Fisher vectors by 12.0 points at 50; the CNN by 10.0 points at 5,000. **Crossover: near "
-            f"{crossing:,.0f} training images per class**, above which the CNN leads") in text
-    # Its interval: the gap at 50 moved by the CNN seeds' spread (the single-seed cells have none).
-    sd = np.std([70.0, 74.0], ddof=1)
-    low, high = 50 * 100 ** ((12 - sd) / (22 - sd)), 50 * 100 ** ((12 + sd) / (22 + sd))
-    assert f"between {low:,.0f} and {high:,.0f})" in text
+    assert ("the Fisher vectors by 12.0 points at 50; the CNN by 10.0 points at 5,000. **Crossover: between 50 "
+            "and 5,000 training images per class**, the two sizes measured where the lead changes hands; above "
+            "it the CNN leads. Interpolated in log scale, near 620;") in text
+    # Its interval: the CNN's two seeds at 50 drawn with replacement give a mean of 70, 72 or 74,
+    # a gap of 10, 12 or 14 points, a crossing at 500, 616 or 733; the single-seed cells add nothing.
+    assert ("95% interval 500 to 730 (percentile bootstrap, 2,000 resamples, over seeds only: the records hold "
+            "no per-image predictions). 3 of the 4 cells (one model at one size) ran a single seed and add no "
+            "spread, so the interval is narrower than the truth.") in text
     cross = scaling.crossover(frame[frame["scale"] == "cifar10"])
-    assert (cross["at"], cross["low"], cross["high"]) == pytest.approx((crossing, low, high))
+    assert (cross["at"], cross["below"], cross["above"]) == pytest.approx((crossing, 50, 5000))
+    assert "616" not in text  # two significant figures
+    assert "top1_err_pct_runs" in frame and small["top1_err_pct_runs"] == "70 74"
 
     shutil.rmtree(runs)  # a fresh clone: only the copies are left
     before = (out / "summary.csv").read_text()
@@ -187,10 +214,209 @@ def test_figure_marks_the_published_ilsvrc_pair(fake_grid):
                     and line.get_marker() != "*" for x, y in zip(line.get_xdata(), line.get_ydata()))
     assert hollow == [(50.0, 60.0), (5000.0, 20.0), (5000.0, 30.0)]
     assert "hollow markers: a single seed" in fig._suptitle.get_text()
-    # The measured crossing is marked where the summary puts it.
+    # The measured crossing is marked where the summary puts it, over its bootstrap interval.
     crossing = 50 * 100 ** (12 / 22)
     assert [t.get_text() for t in top1.texts if "cross" in t.get_text()] == [
-        f"cifar10: curves cross\nnear {crossing:,.0f} per class"]
+        "cifar10: curves cross between\n50 and 5,000 per class, near 620"]
+    assert [line.get_xdata()[0] for line in top1.lines if line.get_linestyle() == "--"
+            and len(line.get_xdata()) == 2 and line.get_xdata()[0] == line.get_xdata()[1]] == pytest.approx([crossing])
+    band = [p for p in top1.patches if p.get_alpha() == 0.15]
+    assert len(band) == 1 and (band[0].get_x(), band[0].get_x() + band[0].get_width()) == pytest.approx(
+        (500.0, 50 * 100 ** (14 / 24)))
+
+
+def _frame(sizes, cnn, fv, fractions=None) -> pd.DataFrame:
+    """One scale's summary.csv: per size, each model's per-seed top-1 errors (lists), run ids r0, r1, ..."""
+    rows, n = [], 0
+    for i, size in enumerate(sizes):
+        for kind, errs in (("cnn", cnn[i]), ("handcrafted", fv[i])):
+            ids = [f"r{n + j}" for j in range(len(errs))]
+            n += len(errs)
+            rows.append({"scale": "demo", "model": "m" if kind == "cnn" else "fv", "kind": kind,
+                         "train_fraction": (fractions or sizes)[i], "train_images_per_class": float(size),
+                         "n_seeds": len(errs), "top1_err_pct_mean": float(np.mean(errs)),
+                         "top1_err_pct_std": np.std(errs, ddof=1) if len(errs) > 1 else np.nan,
+                         "top1_err_pct_runs": " ".join(f"{e:.10g}" for e in errs), "run_ids": " ".join(ids),
+                         "top5_err_pct_mean": 1.0, "top5_err_pct_std": np.nan})
+    return pd.DataFrame(rows)
+
+
+SIZES = [10.0, 30.0, 100.0, 300.0, 1000.0]
+# Gaps (CNN minus Fisher vectors) of 30, 15, 3, -5 and -10 points: the lead changes hands between 100 and 300.
+CNN_ERRS = [[78.0, 80.0, 82.0], [58.0, 60.0, 62.0], [43.0, 45.0, 47.0], [29.0, 30.0, 31.0], [20.0]]
+FV_ERRS = [[50.0, 51.0, 49.0], [44.0, 45.0, 46.0], [41.5, 42.0, 42.5], [34.0, 35.0, 36.0], [30.0]]
+
+
+def test_the_crossover_is_bracketed_by_the_two_sizes_where_the_lead_changes_sign():
+    frame = _frame(SIZES, CNN_ERRS, FV_ERRS)
+    cross = scaling.crossover(frame)
+    assert (cross["below"], cross["above"], cross["leader"]) == (100.0, 300.0, "the CNN")
+    assert cross["at"] == pytest.approx(100 * 3 ** (3 / 8))  # 151: 3/8 of the way from +3 to -5 points
+    text = scaling.verdict(frame)
+    assert ("**Crossover: between 100 and 300 training images per class**, the two sizes measured where the "
+            "lead changes hands; above it the CNN leads. Interpolated in log scale, near 150;") in text
+    # The Fisher vectors taking the lead: the bracket is where they do.
+    turned = _frame(SIZES, FV_ERRS, CNN_ERRS)
+    cross = scaling.crossover(turned)
+    assert (cross["below"], cross["above"], cross["leader"]) == (100.0, 300.0, "the Fisher vectors")
+    assert scaling.crossover(_frame(SIZES[:3], CNN_ERRS[:3], FV_ERRS[:3])) is None
+
+
+def test_the_bootstrap_is_deterministic_and_its_interval_holds_the_point():
+    frame = _frame(SIZES, CNN_ERRS, FV_ERRS)
+    at = scaling.crossover(frame)["at"]
+    boot = scaling.bootstrap_crossover(frame)
+    assert boot == scaling.bootstrap_crossover(frame)  # the same seed, the same interval
+    assert boot["low"] < at < boot["high"]
+    assert (boot["resamples"], boot["level"], boot["share"]) == (2000, 0.95, 1.0)
+    assert (boot["cells"], boot["single_seed_cells"], boot["runs"], boot["image_runs"]) == (10, 2, 26, 0)
+    other = scaling.bootstrap_crossover(frame, seed=1)
+    assert (other["low"], other["high"]) != (boot["low"], boot["high"])
+    # Fewer resamples, another interval: the seed and the count are what fix it.
+    assert scaling.bootstrap_crossover(frame, resamples=200) != boot
+    # Only the cells either side of the crossing move it: with one seed there, no spread at all.
+    single = _frame(SIZES, [c if i not in (2, 3) else c[:1] for i, c in enumerate(CNN_ERRS)],
+                    [c if i not in (2, 3) else c[:1] for i, c in enumerate(FV_ERRS)])
+    boot = scaling.bootstrap_crossover(single)
+    assert boot["low"] == boot["high"] == pytest.approx(scaling.crossover(single)["at"])
+    assert "the resamples do not move it" in scaling.verdict(single)
+
+
+def _mistakes(frame: pd.DataFrame, n: int = 400) -> dict:
+    """Per run, n per-image mistakes giving its recorded error."""
+    out = {}
+    for _, row in frame.iterrows():
+        for i, (run, err) in enumerate(zip(row["run_ids"].split(), row["top1_err_pct_runs"].split())):
+            wrong = np.zeros(n, bool)
+            wrong[np.random.default_rng(int(run[1:])).choice(n, round(float(err) * n / 100), replace=False)] = True
+            out[run] = wrong
+    return out
+
+
+def test_per_image_predictions_resample_the_test_images_even_with_one_seed_per_cell():
+    frame = _frame(SIZES, [c[:1] for c in CNN_ERRS], [c[:1] for c in FV_ERRS])
+    at = scaling.crossover(frame)["at"]
+    seeds_only = scaling.bootstrap_crossover(frame)
+    assert seeds_only["low"] == seeds_only["high"] == pytest.approx(at)  # nothing to resample
+    wrong = _mistakes(frame)
+    boot = scaling.bootstrap_crossover(frame, wrong)
+    assert boot["high"] - boot["low"] > 10 and boot["low"] < at < boot["high"]
+    assert (boot["image_runs"], boot["runs"], boot["images"], boot["single_seed_cells"]) == (10, 10, 400, 10)
+    assert boot == scaling.bootstrap_crossover(frame, wrong)
+    # Paired: every run's errors come from the same draw of images (a run and its complement add to 100).
+    w = wrong["r0"]
+    errs = scaling_stats._image_errors(np.stack([w, ~w, w]), 50, np.random.default_rng(0))
+    assert errs[0] + errs[1] == pytest.approx(np.full(50, 100.0)) and (errs[0] == errs[2]).all()
+    assert errs[0].std() > 0
+
+
+def test_the_method_sentence_names_what_was_resampled():
+    frame = _frame(SIZES, CNN_ERRS, FV_ERRS)
+    wrong = _mistakes(frame)
+    assert ("95% interval 120 to 170 (percentile bootstrap, 2,000 resamples, over seeds only: no per-image "
+            "predictions were loaded). 2 of the 10 cells (one model at one size) ran a single seed and add no "
+            "spread, so the interval is narrower than the truth.") in scaling.verdict(frame)
+    assert "over seeds only: the records hold no per-image predictions)" in scaling.verdict(frame, {})
+    text = scaling.verdict(frame, wrong)
+    assert "over seeds and the 400 test images (the same images drawn for both models: paired); " in text
+    # About 1% of these resamples (400 images) do not cross so: the text says how many did.
+    share = scaling.bootstrap_crossover(frame, wrong)["share"]
+    assert 0.9 < share < 1 and f"the curves cross so in {100 * share:.0f}% of the resamples, and the " \
+        "interval is over those). 2 of the 10 cells (one model at one size) ran a single seed and add " \
+        "test-image spread but no seed spread, so the interval is narrower than the truth." in text
+    some = {r: wrong[r] for r in ("r0", "r1", "r2", "r3")}
+    assert ("over seeds, and over the test images for the 4 of 26 runs whose records hold per-image "
+            "predictions (the others over seeds only))") in scaling.verdict(frame, some)
+    everywhere = _frame(SIZES[:4], CNN_ERRS[:4], FV_ERRS[:4])
+    assert "ran a single seed" not in scaling.verdict(everywhere)
+    no_runs = frame.drop(columns=["top1_err_pct_runs"])
+    assert "near 150 (no interval: the table gives no per-run errors)." in scaling.verdict(no_runs)
+
+
+def test_crossover_estimates_are_stated_to_two_significant_figures():
+    import re
+    frame = _frame(SIZES, CNN_ERRS, FV_ERRS)
+    text = scaling.verdict(frame)
+    boot = scaling.bootstrap_crossover(frame)
+    estimates = re.search(r"near ([\d,]+); 95% interval ([\d,]+) to ([\d,]+)", text).groups()
+    assert estimates == tuple(scaling.approx_count(v) for v in (scaling.crossover(frame)["at"], boot["low"],
+                                                                boot["high"]))
+    assert all(len(e.replace(",", "").rstrip("0")) <= 2 for e in estimates)
+    assert f"{scaling.crossover(frame)['at']:,.0f}" not in text  # 151, not stated
+
+
+def test_x_is_the_images_each_model_trained_on_and_the_summary_says_which_it_uses(tmp_path):
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    # The CNN learns from 90% of each subset; the baseline's final fit from all of it (the default).
+    ids = [_fake_cell(runs, "20250101T000000Z", "cnn", 0.01, 0, 70.0, 500, n_holdout=50),
+           _fake_cell(runs, "20250101T000100Z", "cnn", 1.0, 0, 20.0, 50000, n_holdout=5000),
+           _fake_cell(runs, "20250101T000200Z", "fv", 0.01, 0, 60.0, 500, n_holdout=50),
+           _fake_cell(runs, "20250101T000300Z", "fv", 1.0, 0, 30.0, 50000, n_holdout=5000)]
+    scaling.generate(runs, results, ids)
+    frame = pd.read_csv(results / "scaling" / "summary.csv")
+    assert sorted(zip(frame["kind"], frame["train_images_per_class"], frame["subset_images"])) == [
+        ("cnn", 45.0, 500), ("cnn", 4500.0, 50000), ("handcrafted", 50.0, 500), ("handcrafted", 5000.0, 50000)]
+    text = (results / "scaling" / "summary.md").read_text()
+    assert "| 0.01 | 45 | 70.00 (1 seed) | 60.00 (1 seed) |" in text
+    assert ("Images per class are those the CNN trained on: each subset less the held-out part it leaves out. "
+            "The Fisher vectors' final SVM fit learned from more in these records, the held-out part included "
+            "(50, 5,000 per class); the leads and the crossover compare the two models' runs on the same subset "
+            "at the CNN's count.") in text
+    assert "**Crossover: between 45 and 4,500 training images per class**" in text
+    fig = scaling.scaling_figure(frame, scaling.published.load(results))
+    assert fig.axes[0].get_xlabel() == "training images per class, the CNN's count (log scale)"
+    assert sorted({float(x) for line in fig.axes[0].get_lines() if line.get_marker() == "o"
+                   for x in line.get_xdata()}) == [45.0, 4500.0]  # both models' points at the cell's size
+    # A baseline whose final fit leaves the held-out part out, as the CNN does: one count, nothing to say.
+    shutil.rmtree(runs)
+    ids = [_fake_cell(runs, "20250101T000000Z", "cnn", 0.01, 0, 70.0, 500, n_holdout=50),
+           _fake_cell(runs, "20250101T000200Z", "fv", 0.01, 0, 60.0, 500, n_holdout=50,
+                      final_fit_includes_holdout=False)]
+    scaling.generate(runs, results, ids)
+    frame = pd.read_csv(results / "scaling" / "summary.csv")
+    assert frame["train_images_per_class"].tolist() == [45.0, 45.0]
+    assert "Images per class are those the CNN trained on" not in (results / "scaling" / "summary.md").read_text()
+
+
+def test_small_predictions_are_committed_and_the_bootstrap_resamples_their_images(tmp_path):
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    ids = [_fake_cell(runs, "20250101T000000Z", "cnn", 0.01, 0, 70.0, 500, preds=True),
+           _fake_cell(runs, "20250101T000100Z", "cnn", 1.0, 0, 20.0, 50000, preds=True),
+           _fake_cell(runs, "20250101T000200Z", "fv", 0.01, 0, 60.0, 500, preds=True),
+           _fake_cell(runs, "20250101T000300Z", "fv", 1.0, 0, 30.0, 50000, preds=True)]
+    scaling.generate(runs, results, ids)
+    out = results / "scaling"
+    text = (out / "summary.md").read_text()
+    assert "over seeds and the 100 test images (the same images drawn for both models: paired)" in text
+    for run in ids:
+        copy = out / "records" / run / "predictions.npz"
+        assert copy.stat().st_size < scaling.PREDICTIONS_MAX_BYTES
+        with np.load(copy) as kept, np.load(runs / run / "predictions.npz") as original:
+            assert sorted(kept.files) == ["labels", "probs"]  # the image paths stay behind
+            np.testing.assert_array_equal(kept["probs"], original["probs"])
+    shutil.rmtree(runs)  # a fresh clone: the committed predictions give the same summary
+    scaling.generate(runs, results)
+    assert (out / "summary.md").read_text() == text
+    # Predictions of more than the limit stay out of the copy; the bootstrap then says seeds only.
+    from reporting.runs import discover, lookup
+    cited = lookup(discover(runs, results), ids, runs, results)
+    assert scaling.copy_predictions(cited, tmp_path / "elsewhere", max_bytes=100) == []
+
+
+def test_predictions_of_another_evaluation_are_not_resampled(tmp_path):
+    runs, results = tmp_path / "runs", tmp_path / "results"
+    ids = [_fake_cell(runs, "20250101T000000Z", "cnn", 0.01, 0, 70.0, 500, preds=True),
+           _fake_cell(runs, "20250101T000100Z", "cnn", 1.0, 0, 20.0, 50000),
+           _fake_cell(runs, "20250101T000200Z", "fv", 0.01, 0, 60.0, 500, preds=True),
+           _fake_cell(runs, "20250101T000300Z", "fv", 1.0, 0, 30.0, 50000, preds=True)]
+    # The first CNN's eval.json reports another error than its predictions give (ten crops, say).
+    result = records.read_json(runs / ids[0] / "eval.json")
+    result["centre"]["top1_err_pct"] = 72.0
+    records.write_json_atomic(runs / ids[0] / "eval.json", result)
+    from reporting.runs import discover, lookup
+    cited = lookup(discover(runs, results), ids, runs, results)
+    rows = [scaling.run_row(r) for r in cited]
+    assert sorted(scaling.image_mistakes(cited, rows)) == sorted(ids[2:])
 
 
 # ---- a miniature grid, end to end ------------------------------------------------------------------
@@ -228,8 +454,11 @@ def test_miniature_grid_runs_both_models_then_skips_them(tmp_path, runs_dir, cap
     assert scaling_driver.main(args) == 0
     assert f"resuming {interrupted.name}" in capsys.readouterr().out and run_folder.is_done(interrupted)
     frame = pd.read_csv(results / "scaling" / "summary.csv")
-    assert sorted(zip(frame["kind"], frame["train_fraction"], frame["train_images_per_class"])) == [
-        ("cnn", 0.5, 4.0), ("cnn", 1.0, 8.0), ("handcrafted", 0.5, 4.0), ("handcrafted", 1.0, 8.0)]
+    # x is the images each model learned from: the CNN leaves its held-out quarter out, the baseline's
+    # final fit (svm_refit_with_holdout's default) learns from the whole subset, the held-out part included.
+    assert sorted(zip(frame["kind"], frame["train_fraction"], frame["train_images_per_class"],
+                      frame["subset_images"])) == [
+        ("cnn", 0.5, 3.0, 12), ("cnn", 1.0, 6.0, 24), ("handcrafted", 0.5, 4.0, 12), ("handcrafted", 1.0, 8.0, 24)]
     assert (results / "scaling" / "figures" / "scaling.png").stat().st_size > 1000
     runs = {json.loads((p / "config.json").read_text())["train_fraction"]: p
             for p in runs_dir.iterdir() if "tiny_scaling_cnn" in p.name}
