@@ -7,25 +7,14 @@ import os
 import numpy as np
 import pytest
 
-from alexnet import export, predict, records, train
-from alexnet.config import load_config
-from tests.conftest import REPO, link_cifar
-
-CLASSES = ("cat", "ship", "truck")
-QUICK = ["epochs=1", "batch_size=32", "eval_batch_size=50", "checkpoint_every_minutes=0.0", "num_classes=3",
-         "strategy='one_device'", "warmup_epochs=0.0"]
+from alexnet import export, predict, records
+from tests.alexnet.conftest import CLASSES
 
 
 @pytest.fixture(scope="module")
-def run(data_dir, tmp_path_factory):
-    """A tiny CIFAR run (the real recipe's network and mixed_bfloat16) and its val images."""
-    root = tmp_path_factory.mktemp("cifar")
-    dataset = link_cifar(data_dir, root, CLASSES, 32, 8)
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setenv("RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
-        config = load_config(REPO / "experiments/cifar10_convnet.py", QUICK + [f"dataset='{dataset}'"])
-        run_dir = train.run(config, verbose=False)
-    return run_dir, root / "val"
+def run(tiny_cifar_run):
+    """The shared tiny CIFAR run (tests/alexnet/conftest.py)."""
+    return tiny_cifar_run
 
 
 @pytest.fixture(scope="module")
