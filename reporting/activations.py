@@ -9,9 +9,11 @@ class. Here: for each layer a few channels (the ones with the highest mean
 activation, so none is dead), and each channel's top images by maximum
 activation, cropped to the receptive field of the maximising unit.
 
-Everything runs through the trainer's own code: the model of the run's newest
-checkpoint and the evaluation's centre-crop preprocessing
-(`alexnet.inputs.eval_dataset`), so a patch is exactly what the network saw.
+Everything runs through the trainer's own code: the network of a run's newest
+checkpoint or of a model folder (`reporting.inspection.load_model`), the colour
+statistics it trained with (`inspection.colour_stats`) and the evaluation's
+centre-crop preprocessing (`alexnet.inputs.eval_dataset`), so a patch is
+exactly what the network saw.
 """
 
 from __future__ import annotations
@@ -81,6 +83,11 @@ def receptive_field(net, name: str, image_size: int) -> Field:
         if layer.name == name:
             return Field(int(size), int(jump), float(start))
     raise ValueError(f"{net.name} has no layer {name!r}")
+
+
+def fields(net, image_size: int) -> dict[str, int]:
+    """{conv layer: receptive field side in pixels} for each of conv1 ... conv5 the network has."""
+    return {name: receptive_field(net, name, image_size).size for name in conv_layers(net)}
 
 
 def top_units(net, images: ImageSet, stats, layers=LAYERS, channels: int = 6, k: int = 4,

@@ -24,6 +24,9 @@ The cited runs are those of `reporting.tables` (newest finished per scale and
 model, or --run-ids). Learning curves, confusion and gap need only the records
 (the committed copies suffice); filters and neighbours need the run folder's
 checkpoint and the images, and are skipped with a note when either is missing.
+The figure functions (`filters_figure`, `neighbours_figure`, `layers_figure`)
+take a model folder's record as well (`runs.read_model_folder`), as notebook 02
+does.
 
 Every figure draws a model in its family's colour (`plots.FAMILY_COLOURS`), names
 the split a scale reports (CIFAR-10: its test split; elsewhere the validation
@@ -153,7 +156,7 @@ def _error(counts: pd.DataFrame) -> float:
 
 
 def filters_figure(record: Record, net):
-    """conv1 filters of a restored network as a figure, the two towers apart."""
+    """conv1 filters of a restored network (a run's or a model folder's) as a figure, the two towers apart."""
     filters, towers = inspection.conv1(net)
     per_tower = filters.shape[-1] // towers
     parts = [(f"tower {t} (the paper's GPU {t + 1}): filters {t * per_tower}-{(t + 1) * per_tower - 1}"
@@ -171,7 +174,8 @@ def neighbours_figure(record: Record, net, data_dir=None, max_images: int = 1000
 
     Args:
       max_images: training images searched (a class-balanced sample), which
-        bounds the forward passes; their features are cached in the run folder.
+        bounds the forward passes; their features are cached (`inspection.cache_dir`:
+        in a run folder, never in a model folder).
     """
     val = inspection.image_set(record, "val", data_dir=data_dir, max_images=max(10 * n_queries, 200))
     queries = inspection.image_set(record, "val", positions=inspection.pick_queries(val, n_queries),
@@ -194,12 +198,14 @@ def neighbours_figure(record: Record, net, data_dir=None, max_images: int = 1000
 
 
 def layers_figure(record: Record, net, data_dir=None, max_images: int = 1000, channels: int = 6, k: int = 4):
-    """For conv1 ... conv5, a few channels' most exciting validation patches (receptive fields)."""
-    from alexnet import inputs
+    """For conv1 ... conv5, a few channels' most exciting validation patches (receptive fields).
+
+    The images are the dataset's that the record's config names, run folder or model folder alike.
+    """
     from reporting import activations
 
     images = inspection.image_set(record, "val", data_dir=data_dir, max_images=max_images)
-    stats = inputs.colour_stats(images.config, inputs.make_sources(images.config).labelled)
+    stats = inspection.colour_stats(record, images)
     rows = [(f"{name}\n{field.size}x{field.size} px", strips)
             for name, field, strips in activations.patch_mosaics(net, images, stats, channels=channels, k=k)]
     return plots.layer_patches(rows, (

@@ -1,15 +1,26 @@
 """Looking inside a trained CNN: conv1 filters, fc7 nearest neighbours, images.
 
-These need the run folder itself (its checkpoint) and the images, so they work
-on runs under $RUNS_DIR, not on the committed copies in results/. Everything
-goes through the trainer's own code: the model is restored by
-`alexnet.evaluate.load_model`, images are preprocessed by
-`alexnet.inputs.eval_dataset` (the evaluation's centre crop and colour
-normalisation), so the features are exactly those the evaluation saw.
+The network is a run folder's (its newest checkpoint, under $RUNS_DIR) or a
+model folder's (`python -m alexnet.export RUN DEST --model-folder`; models/
+holds the committed ones): `load_model` tells them apart by their files, as
+`alexnet.predict` does. The committed copies in results/ hold no weights.
+Everything goes through the trainer's own code: the network is restored by
+`alexnet.predict.load_network`, images are preprocessed by
+`alexnet.inputs.eval_dataset` (the evaluation's centre crop) with the colour
+statistics the network trained with (the folder's preprocessing.json), so the
+features are exactly those the evaluation saw. A model folder's images are its
+dataset's (config.json's `dataset`, under DATA_DIR as for a run).
 
-fc7 features are cached under `<run>/cache/fc7-<split>-<hash>.npz`, keyed by
-the image positions, so re-drawing a figure or re-running a notebook costs no
-forward passes.
+fc7 features are cached, keyed by the image positions, so re-drawing a figure
+or re-running a notebook costs no forward passes: a run folder's under
+`<run>/cache/<layer>-<split>-<hash>.npz`; a model folder's never inside it (it
+is committed) but under `$FEATURE_CACHE_DIR`, else `cache/features/` in the
+repository (git-ignored), in a folder named by the folder and a hash of its
+model.keras.
+
+`choose` picks the network notebook 02 shows: a model folder when asked
+(MODEL_DIR), else the cited CNN's run folder with checkpoints, else the
+committed model folder of that scale under models/.
 """
 
 from __future__ import annotations
@@ -22,22 +33,153 @@ from pathlib import Path
 
 import numpy as np
 
-from reporting.runs import Record, RecordError
+from alexnet import records
+from reporting.runs import Record, RecordError, cite, read_model_folder
 
 THUMB = 96  # pixels per side of an image in a figure
+MODELS_ROOT = records.REPO_ROOT / "models"  # the committed model folders, one per scale
 
 
 def load_model(record: Record):
-    """The run's trained network (newest checkpoint).
+    """The trained network of a run folder (newest checkpoint) or of a model folder.
 
     Raises:
       RecordError: a committed copy or a run without checkpoints.
     """
+    from alexnet.config import ConfigError
+    from alexnet.predict import load_network
+    if record.model_folder:
+        try:
+            return load_network(record.path)
+        except (ConfigError, ValueError, OSError) as err:
+            raise RecordError(f"model folder {record.path} cannot be loaded: {err}") from None
     if record.committed or record.file("checkpoints") is None:
         raise RecordError(f"run {record.run_id} has no checkpoints here ({record.path}); "
-                          "filters and features need the run folder under $RUNS_DIR")
-    from alexnet import evaluate
-    return evaluate.load_model(record.path)
+                          "filters and features need the run folder under $RUNS_DIR or a model folder")
+    return load_network(record.path)
+
+
+def has_network(record: Record) -> bool:
+    """Whether `load_model` can restore the record's CNN here: a run folder with checkpoints or a model folder."""
+    return record.kind == "cnn" and "arch" in record.config and (
+        record.model_folder or (not record.committed and record.file("checkpoints") is not None))
+
+
+def label(record: Record) -> str:
+    """How a text names the network: the run id, or the model folder and the run it came from."""
+    if not record.model_folder:
+        return f"run {record.run_id}"
+    source = record.model_info().get("source_run")
+    return f"model folder {_short_path(record.path)}" + (f" (exported from run {source})" if source else "")
+
+
+def _short_path(path: Path) -> str:
+    path = Path(path).resolve()
+    try:
+        return str(path.relative_to(records.REPO_ROOT))
+    except ValueError:
+        return str(path)
+
+
+@dataclass
+class Choice:
+    """The network notebook 02 shows.
+
+    Attributes:
+      scale: its scale (results/<scale>).
+      cnn: its record: a run folder with checkpoints, or a model folder.
+      baseline: the scale's cited hand-crafted baseline, or None.
+      note: one line saying what is shown and, for a model folder, why.
+    """
+
+    scale: str
+    cnn: Record
+    baseline: Record | None
+    note: str
+
+
+def model_folders(models_root: Path = MODELS_ROOT) -> dict[str, Record]:
+    """{scale: record} of the model folders directly under `models_root` (models/<scale>)."""
+    from alexnet.predict import is_model_folder
+    root = Path(models_root)
+    found = {}
+    for folder in sorted(root.iterdir()) if root.is_dir() else ():
+        if is_model_folder(folder) and (folder / "config.json").is_file():
+            record = read_model_folder(folder)
+            found.setdefault(record.scale, record)
+    return found
+
+
+def choose(runs_dir: Path, results_dir: Path, scale: str | None = None, model_dir: str | Path | None = None,
+           models_root: Path = MODELS_ROOT) -> Choice | None:
+    """The network to inspect, and the cited baseline of its scale; None when there is none.
+
+    `model_dir` (a model folder) is shown when given. Otherwise the cited CNN of
+    `scale` (default: the first scale that has one) whose run folder has
+    checkpoints, else the model folder of that scale under `models_root`.
+
+    Raises:
+      RecordError: `model_dir` is no model folder, or is of another scale than `scale`.
+    """
+    cited = cite(runs_dir, results_dir)
+    if model_dir is not None:
+        cnn = read_model_folder(Path(model_dir))
+        if scale is not None and cnn.scale != scale:
+            raise RecordError(f"model folder {model_dir} is of scale {cnn.scale!r}, not {scale!r}")
+        how = "asked for (MODEL_DIR)"
+    else:
+        with_run: dict[str, Record] = {}
+        for s, recs in cited.items():
+            for r in recs:
+                if has_network(r) and not r.model_folder:
+                    with_run.setdefault(s, r)
+        committed = model_folders(models_root)
+        if scale is None:
+            scale = next(iter(with_run), None) or next(
+                (s for s in list(cited) + sorted(committed) if s in committed), None)
+        if scale in with_run:
+            cnn, how = with_run[scale], None
+        elif scale in committed:
+            cnn = committed[scale]
+            how = (f"by default: no cited CNN of scale {scale} has its run folder with checkpoints "
+                   f"under {runs_dir}")
+        else:
+            return None
+    scale = cnn.scale
+    baseline = next((r for r in cited.get(scale, []) if r.kind == "handcrafted"), None)
+    note = f"scale {scale}: CNN {label(cnn)}" + (f", {how}" if how else "")
+    note += f"; baseline {baseline.run_id if baseline else 'none'}"
+    return Choice(scale, cnn, baseline, note)
+
+
+def describe(record: Record, net) -> dict:
+    """Numbers a text about the network quotes, read from the network and its record.
+
+    Returns:
+      {'name', 'arch', 'params', 'filters', 'kernel', 'stride', 'towers',
+       'fc7' (units, or None), 'image_size', 'errors' ({'centre'|'ten_crop': {'top1_err_pct', ...}}, from
+       eval.json or a model folder's model.json; {} where neither has them)}.
+    """
+    from alexnet.layers import TwoTower
+    from reporting.tables import display_name
+
+    layer = net.get_layer("conv1")
+    conv = layer.towers[0] if isinstance(layer, TwoTower) else layer
+    filters, towers = conv1(net)
+    names = {layer.name for layer in net.layers}
+    fc7 = None
+    if "fc7" in names:
+        out = net.get_layer("fc7").output
+        fc7 = sum(int(o.shape[-1]) for o in out) if isinstance(out, (list, tuple)) else int(out.shape[-1])
+    if record.model_folder:
+        errors = record.model_info().get("eval") or {}
+    else:
+        errors = record._eval_or_empty()
+    errors = {c: errors[c] for c in ("centre", "ten_crop") if isinstance(errors.get(c), dict)}
+    return {"name": display_name(record.model, record.kind), "arch": record.model,
+            "params": int(net.count_params()), "filters": int(filters.shape[-1]), "kernel": int(filters.shape[0]),
+            "stride": int(conv.strides[0]), "towers": towers, "fc7": fc7,
+            "image_size": int(record.config["image_size"]), "errors": errors}
 
 
 def conv1(net) -> tuple[np.ndarray, int]:
@@ -89,6 +231,11 @@ class ImageSet:
 
 def _config_for(record: Record, data_dir: str | Path | None) -> dict:
     config = dict(record.config)
+    prep = record.path / "preprocessing.json"
+    if record.model_folder and prep.is_file():
+        # A model folder's preprocessing is its preprocessing.json (the same as the run's config says).
+        recorded = records.read_json(prep)
+        config.update({k: recorded[k] for k in ("resize", "image_size", "input_norm") if k in recorded})
     if data_dir is not None:
         config["data_dir"] = str(data_dir)
     elif config.get("data_dir") and not Path(config["data_dir"]).is_dir() and os.environ.get("DATA_DIR"):
@@ -131,14 +278,42 @@ def pixels(images: ImageSet, positions, size: int = THUMB) -> list[np.ndarray]:
     return [decoded[p] for p in wanted]
 
 
+def feature_cache_root() -> Path:
+    """Where a model folder's features are cached: $FEATURE_CACHE_DIR, else <repo>/cache/features (git-ignored)."""
+    from alexnet.data.common import cache_root
+    return Path(os.environ.get("FEATURE_CACHE_DIR") or cache_root() / "features")
+
+
+def cache_dir(record: Record) -> Path:
+    """A record's feature cache: <run>/cache for a run folder; outside a model folder, named by its model.keras."""
+    if not record.model_folder:
+        return record.path / "cache"
+    digest = hashlib.sha256()
+    with open(record.path / "model.keras", "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            digest.update(block)
+    return feature_cache_root() / f"{record.path.name}-{digest.hexdigest()[:12]}"
+
+
 def _cache_path(record: Record, split: str, positions: np.ndarray, layer: str) -> Path:
     digest = hashlib.sha256(np.asarray(positions, np.int64).tobytes()).hexdigest()[:12]
-    return record.path / "cache" / f"{layer}-{split}-{digest}.npz"
+    return cache_dir(record) / f"{layer}-{split}-{digest}.npz"
+
+
+def colour_stats(record: Record, images: ImageSet):
+    """The colour statistics the network trained with: the folder's preprocessing.json,
+    else (runs from before 2026-12) recomputed from the training images."""
+    from alexnet.config import ConfigError
+    from alexnet.evaluate import run_colour_stats
+    try:
+        return run_colour_stats(record.path, images.config)
+    except ConfigError as err:
+        raise RecordError(str(err)) from None
 
 
 def features(record: Record, net, images: ImageSet, split: str, layer: str = "fc7",
              batch_size: int = 64) -> np.ndarray:
-    """`layer` activations [n, d] of the images (centre crop), cached in the run folder."""
+    """`layer` activations [n, d] of the images (centre crop), cached (see `cache_dir`)."""
     path = _cache_path(record, split, images.positions, layer)
     if path.exists():
         with np.load(path) as cached:
@@ -146,8 +321,7 @@ def features(record: Record, net, images: ImageSet, split: str, layer: str = "fc
     from alexnet import inputs
     from alexnet import model as model_lib
     extractor = model_lib.feature_extractor(net, (layer,))
-    train_source = inputs.make_sources(images.config).labelled
-    stats = inputs.colour_stats(images.config, train_source)
+    stats = colour_stats(record, images)
     batches = inputs.eval_dataset(images.config, images.source, batch_size, stats)
     feats = np.concatenate([np.asarray(extractor(x, training=False)[layer]) for x, _ in batches])
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -185,6 +185,18 @@ class Record:
         path = self.path / name
         return path if path.exists() else None
 
+    @property
+    def model_folder(self) -> bool:
+        """A model folder (`alexnet.export --model-folder`, models/<scale>): one network
+        and its preprocessing, no checkpoints, predictions or metrics."""
+        from alexnet.predict import is_model_folder
+        return is_model_folder(self.path)
+
+    def model_info(self) -> dict:
+        """A model folder's model.json (source run, eval errors, weights), else {}."""
+        path = self.path / "model.json"
+        return _read_json(path) if self.model_folder else {}
+
 
 def read_record(run_dir: Path, committed: bool = False) -> Record:
     """Reads a run folder or a committed copy; RecordError if it has no config.json."""
@@ -193,6 +205,16 @@ def read_record(run_dir: Path, committed: bool = False) -> Record:
     if not config_path.exists():
         raise RecordError(f"{run_dir} is not a run record (no config.json)")
     return Record(run_dir, _read_json(config_path), committed)
+
+
+def read_model_folder(folder: Path) -> Record:
+    """A model folder as a Record (kind 'cnn', its scale from config.json); RecordError if it is none."""
+    from alexnet.predict import is_model_folder
+    folder = Path(folder)
+    if not is_model_folder(folder) or not (folder / "config.json").is_file():
+        raise RecordError(f"{folder} is not a model folder (model.json, model.keras, config.json: "
+                          "python -m alexnet.export RUN DEST --model-folder)")
+    return read_record(folder)
 
 
 def committed_dirs(results_dir: Path) -> list[Path]:

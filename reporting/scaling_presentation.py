@@ -17,7 +17,7 @@ from reporting.runs import RecordError
 from reporting.scaling_stats import (bootstrap_crossover, cell_sizes, crossover, extrapolated_crossover,
                                      paired_means, power_law, power_laws_meet, sizes_differ,
                                      straight_gap_closes_at)
-from reporting.tables import fmt_pct, markdown_table, short_name
+from reporting.tables import fmt_pct, markdown_table, seeds_cell, short_name
 
 # ILSVRC-2012: 1,281,167 training images over 1000 classes.
 ILSVRC_IMAGES_PER_CLASS = 1281
@@ -34,13 +34,10 @@ def ilsvrc_pair(reference: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cell(row: pd.Series | None, k: str) -> str:
-    """'54.72 ± 1.23 (3 seeds)', or '43.26 (1 seed)': a single seed is never mistaken for a mean."""
+    """A cell's error over its seeds (tables.seeds_cell), or '—' where the model has no run."""
     if row is None:
         return "—"
-    text = fmt_pct(row[f"{k}_err_pct_mean"])
-    if row["n_seeds"] > 1:
-        return text + f" ± {fmt_pct(row[f'{k}_err_pct_std'])} ({row['n_seeds']} seeds)"
-    return text + " (1 seed)"
+    return seeds_cell(row[f"{k}_err_pct_mean"], row.get(f"{k}_err_pct_std"), int(row["n_seeds"]))
 
 
 def approx_count(n: float) -> str:

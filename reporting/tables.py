@@ -271,13 +271,18 @@ def markdown_table(frame: pd.DataFrame, right: tuple[str, ...] = ()) -> str:
     return "\n".join(lines) + "\n"
 
 
+def seeds_cell(mean, std, n_seeds: int) -> str:
+    """'54.72 ± 1.23 (3 seeds)', or '43.26 (1 seed)': a single seed is never mistaken for a mean."""
+    if n_seeds > 1:
+        return f"{fmt_pct(mean)} ± {fmt_pct(std)} ({n_seeds} seeds)"
+    return f"{fmt_pct(mean)} (1 seed)"
+
+
 def error_cell(mean, std, n_seeds) -> str:
     """'14.95' for one run; over several seeds the scaling table's '14.95 ± 0.21 (3 seeds)'."""
     if n_seeds is None or pd.isna(n_seeds) or n_seeds < 2 or pd.isna(mean):
         return fmt_pct(mean)
-    from reporting.scaling_presentation import _cell  # imports this module: imported on use
-    return _cell(pd.Series({"cell_err_pct_mean": mean, "cell_err_pct_std": std, "n_seeds": int(n_seeds)},
-                           dtype=object), "cell")
+    return seeds_cell(mean, std, int(n_seeds))
 
 
 def model_cell(row) -> str:

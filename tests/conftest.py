@@ -1,4 +1,4 @@
-"""Shared test fixtures: where the real images live, and quiet TensorFlow."""
+"""Shared test fixtures: where the real images live, quiet TensorFlow, and one tiny trained CIFAR run."""
 
 import os
 from pathlib import Path
@@ -39,3 +39,25 @@ def link_cifar(data_dir: Path, root: Path, classes, n_train: int, n_val: int) ->
             for path in sorted((data_dir / "cifar10" / source / name).iterdir())[:n]:
                 (root / split / name / path.name).symlink_to(path)
     return f"folder:{root}"
+
+
+# One tiny CIFAR run that predict, export and the inspection tests all read.
+CLASSES = ("cat", "ship", "truck")
+QUICK = ["epochs=1", "batch_size=32", "eval_batch_size=50", "checkpoint_every_minutes=0.0", "num_classes=3",
+         "strategy='one_device'", "warmup_epochs=0.0"]
+
+
+@pytest.fixture(scope="session")
+def tiny_cifar_run(data_dir, tmp_path_factory):
+    """(run folder, its val image folder): the real CIFAR-10 recipe's network in mixed_bfloat16,
+    one epoch on 3 classes of 32 images each. Tests read it and write elsewhere."""
+    from alexnet import train
+    from alexnet.config import load_config
+
+    root = tmp_path_factory.mktemp("cifar")
+    dataset = link_cifar(data_dir, root, CLASSES, 32, 8)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RUNS_DIR", str(tmp_path_factory.mktemp("runs")))
+        config = load_config(REPO / "experiments/cifar10_convnet.py", QUICK + [f"dataset='{dataset}'"])
+        run_dir = train.run(config, verbose=False)
+    return run_dir, root / "val"

@@ -8,12 +8,12 @@ import pytest
 
 from alexnet import predict, records
 from alexnet.class_names import readable
-from tests.alexnet.conftest import CLASSES
+from tests.conftest import CLASSES
 
 
 @pytest.fixture(scope="module")
 def run(tiny_cifar_run):
-    """The shared tiny CIFAR run (tests/alexnet/conftest.py)."""
+    """The shared tiny CIFAR run (tests/conftest.py)."""
     return tiny_cifar_run
 
 

@@ -98,11 +98,18 @@ def test_notebooks_execute_against_the_small_run(small):
     assert "folder-tiny" in results_text
 
 
-def test_inspection_notebook_is_skipped_without_run_folders(small, tmp_path):
+def test_inspection_notebook_is_skipped_without_run_folders_or_model_folders(small, tmp_path):
     notes = []
+    # No models root either: the repository's models/ would otherwise be the default.
     written = notebooks.generate(tmp_path / "no-runs", small["results"], names=["02_model_inspection"],
-                                 notes=notes)
-    assert written == [] and "skipped 02_model_inspection" in notes[0]
+                                 notes=notes, models_root=tmp_path / "no-models")
+    assert written == [] and "skipped 02_model_inspection" in notes[0] and "no model folder" in notes[0]
+
+
+def test_a_model_dir_that_is_no_model_folder_is_one_error(small, tmp_path):
+    with pytest.raises(RecordError, match="is not a model folder"):
+        notebooks.generate(small["runs"], small["results"], names=["02_model_inspection"],
+                           model_dir=small["cnn"])
 
 
 def test_a_failing_cell_is_reported_in_one_line(tmp_path):
