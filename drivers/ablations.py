@@ -1,7 +1,7 @@
 """The paper's design claims driver (issue 25): each variant and its base at several seeds, then the table.
 
     python -m drivers.ablations [--rows relu_tanh lrn] [--seeds N] [--models cifar_convnet] [--dry-run]
-                                [--config FILE]
+                                [--reuse-committed] [--config FILE]
 
 experiments/ablations.py says what is compared and why. Each run is one
 resolved config: a network's base (the CIFAR-10 recipe with the definition's
@@ -47,8 +47,8 @@ class Run:
     def label(self) -> str:
         return f"{self.network} {self.variant}{f' ({self.change})' if self.change else ''}, seed {self.seed}"
 
-    def finished(self) -> Path | None:
-        return run_folder.find_finished(self.config["experiment"], self.config)
+    def finished(self, reuse_committed: bool = False) -> str | None:
+        return study.finished(self.config, reuse_committed)
 
 
 def base_config(definition: dict, network: str) -> dict:
@@ -125,13 +125,15 @@ def report(runs: list[Run]) -> list[Path]:
     return paper_claims.generate(runs_dir, results_dir, ids) if ids else []
 
 
-def execute(runs: list[Run], every: list[Run], cost: dict, dry_run: bool = False) -> int:
-    """Prints the plan; unless a dry run, runs what is unfinished, one at a time, then reports.
+def execute(runs: list[Run], every: list[Run], cost: dict, dry_run: bool = False,
+            reuse_committed: bool = False) -> int:
+    """Prints the plan; unless a dry run, runs what is unfinished (`study.finished`), one at a
+    time, then reports.
 
     Returns:
       0 when every selected run finished, 1 when some failed.
     """
-    todo = [r for r in runs if r.finished() is None]
+    todo = [r for r in runs if r.finished(reuse_committed) is None]
     minutes = {r.label: estimate_minutes(r, cost) for r in todo}
     print(f"paper's claims: {len(runs)} runs selected, {len(runs) - len(todo)} finished, {len(todo)} to run "
           f"(~{sum(minutes.values()) / 60:.1f} h on the 2-core CPU)", flush=True)
@@ -167,7 +169,8 @@ def main(argv=None) -> int:
 
     def body(definition: dict) -> int:
         runs = plan(definition, args.rows, args.models, args.seeds)
-        return execute(runs, plan(definition, seeds=args.seeds), definition["cost"], args.dry_run)
+        return execute(runs, plan(definition, seeds=args.seeds), definition["cost"], args.dry_run,
+                       args.reuse_committed)
 
     return study.run_study(args, body)
 

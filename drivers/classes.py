@@ -1,6 +1,7 @@
 """The classes-axis driver: both models on nested class subsets of Tiny ImageNet, then the table.
 
-    python -m drivers.classes [--classes 10 50] [--models fv cnn] [--dry-run] [--config FILE]
+    python -m drivers.classes [--classes 10 50] [--models fv cnn] [--dry-run] [--reuse-committed]
+                              [--config FILE]
 
 experiments/tiny_imagenet_classes.py says what is measured and why. Each run
 is one resolved config (`plan`); a finished run of exactly that config is
@@ -103,9 +104,9 @@ def report(runs: list[Run], results_dir: Path | None = None) -> list[Path]:
     return classes_report.generate(runs_dir, results_dir, ids) if ids else []
 
 
-def execute(runs: list[Run], every: list[Run], dry_run: bool = False) -> int:
-    """Runs what is unfinished, one at a time, then reports on `every` run of the axis."""
-    todo = [r for r in runs if run_folder.find_finished(r.config["experiment"], r.config) is None]
+def execute(runs: list[Run], every: list[Run], dry_run: bool = False, reuse_committed: bool = False) -> int:
+    """Runs what is unfinished (`study.finished`), one at a time, then reports on `every` run of the axis."""
+    todo = [r for r in runs if study.finished(r.config, reuse_committed) is None]
     print(f"classes axis: {len(runs)} runs selected, {len(runs) - len(todo)} finished, {len(todo)} to run",
           flush=True)
     for r in runs:
@@ -128,7 +129,8 @@ def main(argv=None) -> int:
     parser = study.parser("python -m drivers.classes", __doc__, DEFAULT_CONFIG, MODELS)
     parser.add_argument("--classes", nargs="+", type=int, default=None, help="only these numbers of classes")
     args = parser.parse_args(argv)
-    return study.run_study(args, lambda d: execute(plan(d, args.classes, args.models), plan(d), args.dry_run))
+    return study.run_study(args, lambda d: execute(plan(d, args.classes, args.models), plan(d), args.dry_run,
+                                                   args.reuse_committed))
 
 
 if __name__ == "__main__":

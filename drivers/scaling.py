@@ -1,12 +1,13 @@
 """The data-scaling driver: plan the grid of experiments/scaling.py, run what is missing, report.
 
     python -m drivers.scaling [--preset NAME] [--scales S ...] [--fractions F ...]
-        [--models cnn fv] [--seeds N ...] [--dry-run] [--config FILE]
+        [--models cnn fv] [--seeds N ...] [--dry-run] [--reuse-committed] [--config FILE]
 
 Planning turns the grid into one resolved config per run, a `Cell`: the
 scale's CNN or baseline config with train_fraction and subset_seed set and,
 for the CNN, the epoch count scaled (`cnn_config`). A cell is done when
-`run_folder.find_finished` finds a finished run of exactly that config; an
+`run_folder.find_finished` finds a finished run of exactly that config (with
+--reuse-committed, also when its record is committed under results/); an
 unfinished run of it is resumed by the trainer or the baseline themselves
 (same config, same folder). A failed cell is reported and the next one runs.
 
@@ -29,7 +30,7 @@ from alexnet import run_folder
 from alexnet.cli import run_command
 from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config
 from alexnet.defaults import option
-from drivers import preflight
+from drivers import preflight, study
 from drivers.preflight import Stage
 
 DEFAULT_CONFIG = EXPERIMENTS_DIR / "scaling.py"
@@ -50,9 +51,9 @@ class Cell:
     def label(self) -> str:
         return f"{self.scale} {self.model} fraction {self.fraction:g} seed {self.seed}"
 
-    def finished(self) -> Path | None:
-        """Its finished run folder under $RUNS_DIR, if any."""
-        return run_folder.find_finished(self.config["experiment"], self.config)
+    def finished(self, reuse_committed: bool = False, results_dir: Path | None = None) -> str | None:
+        """Its finished run's id (`study.finished`), if any."""
+        return study.finished(self.config, reuse_committed, results_dir)
 
 
 def scaled_epochs(base_epochs: int, fraction: float, max_epochs: int) -> int:
@@ -215,15 +216,19 @@ def _estimate(minutes: float) -> str:
     return f" (~{_duration(minutes)})" if minutes else ""
 
 
-def execute(cells: list[Cell], grid: list[Cell], cost: dict, results_dir: Path, dry_run: bool = False) -> int:
+def execute(cells: list[Cell], grid: list[Cell], cost: dict, results_dir: Path, dry_run: bool = False,
+            reuse_committed: bool = False) -> int:
     """Runs the unfinished cells with progress lines, regenerating the outputs after each.
+
+    With `reuse_committed` a cell whose record is committed under `results_dir` counts as finished.
 
     Returns:
       0 when every selected cell finished, 1 when some failed.
     """
-    todo = [c for c in cells if c.finished() is None]
+    todo = [c for c in cells if c.finished(reuse_committed, results_dir) is None]
     estimates = {c.label: estimate_minutes(c, cost) for c in todo}
-    # The first baseline run of a scale also encodes its images, unless some run already did.
+    # The first baseline run of a scale also encodes its images, unless some run already did
+    # on this machine (a committed record leaves no encoded images here).
     encoded = {c.scale for c in grid if c.model == "fv" and c.finished() is not None}
     for cell in (c for c in todo if c.model == "fv" and c.scale not in encoded and c.scale in cost):
         estimates[cell.label] += cost[cell.scale]["fv_cache_min"]
@@ -280,6 +285,7 @@ def main(argv=None) -> int:
     parser.add_argument("--seeds", nargs="+", type=int, default=None, help="only these subset seeds")
     parser.add_argument("--results-dir", type=Path, default=None, help="default: $RESULTS_DIR, else results/")
     parser.add_argument("--dry-run", action="store_true", help="print the plan and its cost; run nothing")
+    study.add_reuse_committed(parser)
     args = parser.parse_args(argv)
     from alexnet.data import DataError
     from reporting.runs import RecordError, results_root
@@ -288,7 +294,7 @@ def main(argv=None) -> int:
         scales, cost = load_grid(args.config, args.preset)
         grid = plan(scales)
         cells = plan(scales, args.scales, args.fractions, args.models, args.seeds)
-        return execute(cells, grid, cost, args.results_dir or results_root(), args.dry_run)
+        return execute(cells, grid, cost, args.results_dir or results_root(), args.dry_run, args.reuse_committed)
 
     return run_command(body, (ConfigError, DataError, RecordError))
 

@@ -1,6 +1,6 @@
 """The transfer driver (issue 23): probe, from-scratch CNN and Fisher vectors on Imagenette at 64 px.
 
-    python -m drivers.transfer [--fractions 1.0 0.1] [--dry-run] [--config FILE]
+    python -m drivers.transfer [--fractions 1.0 0.1] [--dry-run] [--reuse-committed] [--config FILE]
 
 experiments/transfer.py says what is compared. For each fraction of
 Imagenette's training images: the from-scratch CNN (alexnet.train) and the
@@ -41,8 +41,8 @@ class Run:
     def label(self) -> str:
         return f"{self.model} at {self.fraction:g} of the training images"
 
-    def finished(self) -> Path | None:
-        return None if self.config is None else run_folder.find_finished(self.config["experiment"], self.config)
+    def finished(self, reuse_committed: bool = False) -> str | None:
+        return None if self.config is None else study.finished(self.config, reuse_committed)
 
 
 def source_config(definition: dict) -> dict:
@@ -52,7 +52,8 @@ def source_config(definition: dict) -> dict:
 
 
 def source_run(definition: dict) -> Path | None:
-    """The finished run of the source network, if any."""
+    """The finished run of the source network, if any (a run folder only, even with
+    --reuse-committed: the probe needs its weights, which a committed record lacks)."""
     config = source_config(definition)
     return run_folder.find_finished(config["experiment"], config)
 
@@ -112,10 +113,10 @@ def report(definition: dict, results_dir: Path | None = None) -> list[Path]:
     return transfer_report.generate(runs_dir, results_dir, ids, definition)
 
 
-def execute(definition: dict, runs: list[Run], dry_run: bool = False) -> int:
-    """Prints the plan; unless a dry run, runs what is unfinished, one at a time, then writes
-    results/transfer from every finished run of the study (`report`)."""
-    todo = [r for r in runs if r.finished() is None]
+def execute(definition: dict, runs: list[Run], dry_run: bool = False, reuse_committed: bool = False) -> int:
+    """Prints the plan; unless a dry run, runs what is unfinished (`study.finished`), one at a
+    time, then writes results/transfer from every finished run of the study (`report`)."""
+    todo = [r for r in runs if r.finished(reuse_committed) is None]
     print(f"transfer: {len(runs)} runs selected, {len(runs) - len(todo)} finished, {len(todo)} to run", flush=True)
     for r in runs:
         epochs = f", {r.config['epochs']} epochs" if r.model == "cnn" else ""
@@ -144,7 +145,8 @@ def main(argv=None) -> int:
     parser = study.parser("python -m drivers.transfer", __doc__, DEFAULT_CONFIG, MODELS)
     parser.add_argument("--fractions", nargs="+", type=float, default=None, help="only these fractions")
     args = parser.parse_args(argv)
-    return study.run_study(args, lambda d: execute(d, plan(d, args.fractions, args.models), args.dry_run))
+    return study.run_study(args, lambda d: execute(d, plan(d, args.fractions, args.models), args.dry_run,
+                                                   args.reuse_committed))
 
 
 if __name__ == "__main__":

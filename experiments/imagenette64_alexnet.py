@@ -7,8 +7,8 @@ The (b) column of `make reproduce-transfer` (experiments/transfer.py): the same
 Imagenette's 10 classes with images resized to 64 px and cropped to 56, so it
 sees the same pixels as the probe of the Tiny-ImageNet network. Departure:
 epochs by the data-scaling rule (drivers.scaling.scaled_epochs): Imagenette's
-9,469 training images are 9.469% of Tiny ImageNet's 100,000, so 24 epochs
-become 24 / sqrt(0.09469) = 78 (cap 100). Not run yet.
+9,469 training images are 9.469% of Tiny ImageNet's 100,000, so 14 epochs
+become 14 / sqrt(0.09469) = 45 (cap 100). Not run yet.
 """
 
 from pathlib import Path

@@ -17,9 +17,9 @@ experiments/fv_tiny_imagenet.py), whose runs are the 200-class point, with
 what a smaller training set changes:
 - CNN: epochs = base / sqrt(N / 200), capped at `max_epochs`, warm-up the same
   share of the run: the data-scaling rule of experiments/scaling.py (fewer
-  images need more passes but fewer steps in all). With the 24-epoch recipe:
-  10 classes, 100 epochs (the cap) of 4,500 images, about 50 minutes on 2
-  cores; 50 classes, 48 epochs of 22,500, about 1.9 hours.
+  images need more passes but fewer steps in all). With the 14-epoch recipe:
+  10 classes, 63 epochs of 4,500 images, about 30 minutes on 2 cores; 50
+  classes, 28 epochs of 22,500, about 70 minutes.
 - Fisher vectors: the PCA and GMM are fitted on the subset's own training
   images, and the SVM penalty is searched on all of its non-held-out images
   (`svm_select_fraction` 1; the 200-class run searches on 30% for time).

@@ -296,6 +296,40 @@ def test_dry_run_prints_each_run_its_state_and_the_hours(runs_dir, planned, caps
     assert len([line for line in out.splitlines() if line.startswith("  ")]) == 33
 
 
+def test_reuse_committed_counts_a_committed_record_as_finished(runs_dir, tmp_path, planned, monkeypatch, capsys):
+    """A new machine has no runs/, only the records the report step committed under results/."""
+    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "results"))
+    done = planned[1]
+    make_run(tmp_path / "results" / "ablations" / "records", "20260101T000000Z", done.config,
+             cnn_eval(20.0, 1.0, 10000, "cifar10", "cifar_alexnet"), done=False)
+    assert ablations.main(["--dry-run"]) == 0
+    assert "33 runs selected, 0 finished, 33 to run" in capsys.readouterr().out  # off: a clean clone reruns all
+    assert ablations.main(["--dry-run", "--reuse-committed"]) == 0
+    out = capsys.readouterr().out
+    assert "33 runs selected, 1 finished, 32 to run" in out
+    assert "  cifar_alexnet tanh (activation='tanh'), seed 0, 7 epochs: finished" in out
+
+
+def test_reuse_committed_trains_the_rest_and_the_table_cites_the_committed_run(runs_dir, tmp_path, definition,
+                                                                              monkeypatch):
+    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "results"))
+    monkeypatch.setattr(ablations.preflight, "check", lambda stages: None)
+    base, no_lrn = ablations.plan(definition, rows=["lrn"], seeds=1)
+    make_run(tmp_path / "results" / "ablations" / "records", "20260101T000000Z", base.config,
+             cnn_eval(20.0, 1.0, 10000, "cifar10", "cifar_alexnet"), done=False)
+    trained = []
+
+    def fake_train(config):
+        trained.append(config)
+        return make_run(runs_dir, "20260102T000000Z", config, cnn_eval(21.0, 1.0, 10000, "cifar10", "cifar_alexnet"))
+
+    monkeypatch.setattr(train, "run", fake_train)
+    assert ablations.main(["--rows", "lrn", "--seeds", "1", "--reuse-committed"]) == 0
+    assert trained == [no_lrn.config]
+    frame = pd.read_csv(tmp_path / "results" / "ablations" / "summary.csv").set_index("row")
+    assert frame.loc["lrn", "n_seeds"] == 1 and frame.loc["lrn", "d_top1_mean"] == pytest.approx(-1.0)
+
+
 def test_a_failed_run_does_not_stop_the_others_and_the_table_follows(runs_dir, tmp_path, monkeypatch, capsys):
     from alexnet.trainer import TrainingDiverged
 

@@ -23,7 +23,7 @@ def definition():
 def test_configs_resolve_and_validate(definition):
     cnn = train.resolve_config(EXPERIMENTS_DIR / definition["cnn"])
     assert (cnn["dataset"], cnn["num_classes"], cnn["image_size"], cnn["resize"]) == ("imagenette", 10, 56, 64)
-    assert cnn["arch"] == "alexnet64" and cnn["epochs"] == 78  # 24 / sqrt(0.09469)
+    assert cnn["arch"] == "alexnet64" and cnn["epochs"] == 45  # 14 / sqrt(0.09469)
     fv = baseline.validate(load_config(EXPERIMENTS_DIR / definition["fv"], optional=fv_optional_config()))
     assert (fv["dataset"], fv["max_pixels"], fv["svm_select_fraction"]) == ("imagenette", 96 * 96, 1.0)
     assert transfer.source_config(definition)["experiment"] == "tiny_imagenet_alexnet"

@@ -24,7 +24,7 @@ def test_plan_runs_both_recipes_on_nested_subsets_and_the_200_class_point_unchan
     assert runs[("cnn", 200)] == train.validate(load_config(classes.EXPERIMENTS_DIR / "tiny_imagenet_alexnet.py"))
     assert runs[("fv", 200)] == baseline.validate(load_config(classes.EXPERIMENTS_DIR / "fv_tiny_imagenet.py"))
     base = runs[("cnn", 200)]
-    for n, epochs in ((10, 100), (50, 48)):      # base / sqrt(n / 200), the data-scaling rule, capped at 100
+    for n, epochs in ((10, 63), (50, 28)):      # base / sqrt(n / 200), the data-scaling rule, capped at 100
         cnn, fv = runs[("cnn", n)], runs[("fv", n)]
         assert cnn["dataset"] == fv["dataset"] == f"tiny_imagenet:{n}" and cnn["num_classes"] == n
         assert cnn["epochs"] == epochs
@@ -38,6 +38,20 @@ def test_plan_runs_both_recipes_on_nested_subsets_and_the_200_class_point_unchan
                                                             "val_every_epochs", "study")}
     with pytest.raises(ConfigError, match=r"classes \[20\] not in the axis \[10, 50, 200\]"):
         classes.plan(_definition(), classes=[20])
+
+
+def test_reuse_committed_counts_a_committed_record_as_finished(runs_dir, tmp_path, monkeypatch, capsys):
+    """A new machine has no runs/, only the records the report step committed under results/."""
+    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "results"))
+    run = next(r for r in classes.plan(_definition()) if (r.model, r.classes) == ("cnn", 10))
+    make_run(tmp_path / "results" / "tiny_imagenet" / "records", "20260101T000000Z", run.config,
+             cnn_eval(60.0, 20.0, 500, run.config["dataset"], "alexnet64"), done=False)
+    assert classes.main(["--dry-run"]) == 0
+    assert "6 runs selected, 0 finished, 6 to run" in capsys.readouterr().out  # off: a clean clone reruns all
+    assert classes.main(["--dry-run", "--reuse-committed"]) == 0
+    out = capsys.readouterr().out
+    assert "6 runs selected, 1 finished, 5 to run" in out
+    assert f"  cnn at 10 classes, {run.config['epochs']} epochs: finished" in out
 
 
 def _fake(runs_dir, n, kind, top1, top5):
