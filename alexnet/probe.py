@@ -1,7 +1,8 @@
 """A trained network as a fixed feature extractor on another dataset: the 2013-14 transfer test.
 
-    .venv/bin/python -m alexnet.probe runs/<tiny-imagenet-run> --dataset imagenette [--layer fc7]
+    .venv/bin/python -m alexnet.probe RUN-or-MODEL-FOLDER --dataset imagenette [--layer fc7]
         [holdout_fraction=0.1 seed=0 train_fraction=1.0 ...]
+    .venv/bin/python -m alexnet.probe models/tiny_imagenet --dataset imagenette
 
 DeCAF (Donahue et al. 2013) and Chatfield et al. (2014) showed that features a
 CNN learned on ImageNet, read out by a plain linear classifier, beat Fisher
@@ -18,6 +19,14 @@ centre crop and ten crops (the classifier's probabilities averaged over the
 crops, as the paper averages the softmax). The run folder holds the same
 record as every model (config.json, provenance.json, eval.json,
 predictions.npz, done), so `reporting.tables` reads it like any other.
+
+The network is a run folder's (runs/<run-id>, its newest checkpoint) or a
+model folder's (models/<name>, `python -m alexnet.export RUN DEST
+--model-folder`; run folders do not outlive their machine, model folders are
+committed). Either way the probe's config names the source *run*
+(`probe_of`, for a model folder the run its model.json names), never the
+folder, so both give one config and one config hash; provenance.json says
+which kind of folder it was, where, and a model folder's weights' dtype.
 """
 
 from __future__ import annotations
@@ -34,7 +43,7 @@ cli.import_tensorflow()  # quietly: the network is rebuilt right below
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
-from alexnet import evaluate, inputs, records, run_folder  # noqa: E402
+from alexnet import evaluate, inputs, predict, records, run_folder  # noqa: E402
 from alexnet.config import ConfigError, apply_overrides, check_config, fraction  # noqa: E402
 from alexnet.defaults import option  # noqa: E402
 from alexnet.model import feature_extractor  # noqa: E402
@@ -43,14 +52,42 @@ LAYERS = ("pool5", "fc6", "fc7")
 C_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
 
 
+def source_network(folder: str | Path) -> tuple[str, str, dict]:
+    """(kind, run id, resolved config) of a trained network's folder.
+
+    Args:
+      folder: a run folder ('run', its id is its name) or a model folder
+        ('model', its id is the source run its model.json names).
+
+    Raises:
+      ConfigError: neither kind (`predict.check_folder`'s line), or a run
+        folder that holds no network (no arch in its config).
+    """
+    folder = Path(folder)
+    kind = predict.check_folder(folder)
+    config = records.read_json(folder / "config.json")
+    if kind == "model":
+        run_id = records.read_json(folder / "model.json").get("source_run")
+        if not run_id:
+            raise ConfigError(f"{folder}/model.json names no source_run; re-export it with alexnet.export")
+    else:
+        run_id = folder.resolve().name
+    if "arch" not in config:
+        raise ConfigError(f"{folder} is not a trained network's run folder (no config.json naming an arch)")
+    return kind, run_id, config
+
+
 def probe_config(run_dir: Path, dataset: str, layer: str, overrides=()) -> dict:
-    """The probe run's config: the source run, the layer, the target data and the held-out split."""
+    """The probe run's config: the source run, the layer, the target data and the held-out split.
+
+    Args:
+      run_dir: the source network's run folder or model folder; the config
+        names its run (`probe_of`), not the folder, so both kinds give one config.
+    """
     if layer not in LAYERS:
         raise ConfigError(f"unknown layer {layer!r}; expected one of {', '.join(LAYERS)}")
-    source = records.read_json(Path(run_dir) / "config.json") if (Path(run_dir) / "config.json").exists() else None
-    if source is None or "arch" not in source:
-        raise ConfigError(f"{run_dir} is not a trained network's run folder (no config.json naming an arch)")
-    base = {"experiment": "probe", "model": f"{source['arch']}_{layer}_probe", "probe_of": Path(run_dir).name,
+    _, run_id, source = source_network(run_dir)
+    base = {"experiment": "probe", "model": f"{source['arch']}_{layer}_probe", "probe_of": run_id,
             "source_dataset": source["dataset"], "layer": layer, "dataset": dataset, "data_dir": None,
             "train_fraction": 1.0, "subset_seed": 0, "holdout_fraction": 0.1, "seed": 0,
             "C_grid": list(C_GRID), "max_iter": 500, "batch_size": 100,
@@ -101,17 +138,26 @@ def run(config: dict, source_dir: Path | None = None, run_dir: Path | None = Non
 
     Args:
       config: `probe_config`'s result.
-      source_dir: the trained run's folder (default: $RUNS_DIR/<probe_of>).
+      source_dir: the trained network's run folder or model folder (default:
+        $RUNS_DIR/<probe_of>).
       run_dir: the probe's own run folder (default: a new one under $RUNS_DIR).
+
+    Raises:
+      ConfigError: source_dir is no network of the run `config` probes, or the
+        target data are missing.
     """
     from alexnet import data
     from baselines.selection import choice_verdict
 
     start = time.time()
     source_dir = Path(source_dir or run_folder.runs_root() / config["probe_of"])
-    model = evaluate.load_model(source_dir)
-    net_config = records.read_json(source_dir / "config.json")
-    stats = evaluate.run_colour_stats(source_dir, net_config)
+    kind, run_id, net_config = source_network(source_dir)
+    if run_id != config["probe_of"]:
+        raise ConfigError(f"{source_dir} holds the network of run {run_id}, not of {config['probe_of']}")
+    model = predict.load_network(source_dir)
+    # The colour statistics the network trained with: preprocessing.json, which a model folder
+    # carries too (resize, crop and input_norm come from the same run's config.json below).
+    stats = predict.preprocessing(source_dir, net_config)["stats"]
     # The target images as the network saw its own test images: its resize, crop and normalisation.
     view = dict(net_config, dataset=config["dataset"], data_dir=config["data_dir"], eval_ten_crop=False)
     try:
@@ -145,7 +191,7 @@ def run(config: dict, source_dir: Path | None = None, run_dir: Path | None = Non
                                          next(r["C"] for r in selection if r["chosen"])),
               "C_selection": selection, "saved_predictions": "centre", "hardware": records.hardware()}
     records.write_provenance(run_dir, {"name": config["dataset"], "train": train.info(), "val": val.info()},
-                             {"source_run": source_dir.name})
+                             {"source_run": run_id, "source": _source_record(source_dir, kind)})
     records.write_eval(run_dir, result)
     np.savez(run_dir / "predictions.npz", probs=centre.astype(np.float16), ten_crop_probs=ten.astype(np.float16),
              labels=y_val, class_names=np.asarray(val.class_names), crops=np.asarray("centre"))
@@ -157,9 +203,20 @@ def run(config: dict, source_dir: Path | None = None, run_dir: Path | None = Non
     return run_dir
 
 
+def _source_record(folder: Path, kind: str) -> dict:
+    """Where the network came from, for provenance.json (the config names only its run)."""
+    folder = folder.resolve()
+    shown = folder.relative_to(records.REPO_ROOT) if folder.is_relative_to(records.REPO_ROOT) else folder
+    out = {"kind": kind, "folder": str(shown)}
+    if kind == "model":  # its weights may be bfloat16-rounded copies of the run's
+        out["weights"] = (records.read_json(folder / "model.json").get("weights") or {}).get("dtype")
+    return out
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m alexnet.probe", description=__doc__.split("\n")[0])
-    parser.add_argument("run_dir", type=Path, help="a finished training run (runs/<run-id>)")
+    parser.add_argument("run_dir", type=Path, metavar="folder",
+                        help="a finished training run (runs/<run-id>) or a model folder (models/<name>)")
     parser.add_argument("--dataset", required=True, help="the target dataset, e.g. imagenette or folder:/path")
     parser.add_argument("--layer", default="fc7", choices=LAYERS)
     args, overrides = cli.parse_with_overrides(parser, argv)

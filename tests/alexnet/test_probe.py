@@ -71,9 +71,61 @@ def test_pool5_features_are_the_flattened_maps(trained):
     assert x.shape == (5, 4 * 4 * 128) and y.shape == (5,)
 
 
+@pytest.fixture(scope="module")
+def model_folder(trained):
+    """The trained run exported as a model folder with bfloat16 weights (as models/ holds them)."""
+    from alexnet import export
+    run_dir, _, root = trained
+    export.export_model_folder(run_dir, root / "models" / "source", weights="bfloat16", command="test")
+    return root / "models" / "source"
+
+
+def test_a_model_folder_probes_as_its_run(trained, model_folder, monkeypatch):
+    run_dir, target, root = trained
+    monkeypatch.setenv("RUNS_DIR", str(root / "runs-both"))
+    configs = {kind: probe.probe_config(folder, target, "fc7", ["study='t'"])
+               for kind, folder in (("run", run_dir), ("model", model_folder))}
+    # One config, one hash: it names the source run, never the folder it was read from.
+    assert configs["run"] == configs["model"] and configs["run"]["probe_of"] == run_dir.name
+    assert records.config_hash(configs["run"]) == records.config_hash(configs["model"])
+
+    features, results = {}, {}
+    real_features = probe._features
+    for kind, folder in (("run", run_dir), ("model", model_folder)):
+        seen = features[kind] = []
+        monkeypatch.setattr(probe, "_features", lambda *a, seen=seen: seen.append(real_features(*a)) or seen[-1])
+        probe_dir = probe.run(configs[kind], folder, root / "runs-both" / kind)
+        results[kind] = records.read_json(probe_dir / "eval.json")
+        provenance = records.read_json(probe_dir / "provenance.json")
+        assert provenance["source_run"] == run_dir.name and provenance["source"]["kind"] == kind
+        assert provenance["source"].get("weights") == ("bfloat16" if kind == "model" else None)
+    assert len(features["run"]) == len(features["model"]) == 2   # training centre crops, val ten crops
+    for (x_run, y_run), (x_model, y_model) in zip(features["run"], features["model"]):
+        np.testing.assert_array_equal(y_model, y_run)
+        # The run computes in mixed_bfloat16 (bfloat16-rounded weights and activations), the model
+        # folder in bfloat16 with the same rounded weights (on CPU the features come out
+        # bit-identical). Only the order of accumulation may differ elsewhere, each step within
+        # bfloat16's rounding (2**-9 relative): 1e-2 of the features' scale allows that through
+        # fc7, while a wrong weight, crop or colour statistic moves them by their whole size.
+        assert x_model.shape == x_run.shape
+        assert np.abs(x_model - x_run).max() <= 1e-2 * np.abs(x_run).max()
+    assert results["model"]["feature_dim"] == results["run"]["feature_dim"] == 256
+    assert results["model"]["n_images"] == results["run"]["n_images"] == 40
+    for crops in ("centre", "ten_crop"):  # the same classifier's errors, to within one of the 40 images
+        assert abs(results["model"][crops]["top1_err_pct"] - results["run"][crops]["top1_err_pct"]) <= 2.5
+
+
 def test_bad_inputs_are_one_line(trained, tmp_path, capsys):
     run_dir, target, _ = trained
     assert probe.main([str(tmp_path), "--dataset", target]) == 2
-    assert "is not a trained network's run folder" in capsys.readouterr().err
-    with pytest.raises(Exception, match="unknown layer 'conv9'"):
+    err = capsys.readouterr().err
+    assert f"{tmp_path} is neither a run folder (config.json, checkpoints/) nor a model folder" in err
+    assert err.count("\n") == 1
+    (tmp_path / "config.json").write_text(json.dumps({"experiment": "fisher"}))  # a run, but no network's
+    with pytest.raises(probe.ConfigError, match="is not a trained network's run folder"):
+        probe.probe_config(tmp_path, target, "fc7")
+    with pytest.raises(probe.ConfigError, match="unknown layer 'conv9'"):
         probe.probe_config(run_dir, target, "conv9")
+    config = probe.probe_config(run_dir, target, "fc7")
+    with pytest.raises(probe.ConfigError, match=f"holds the network of run {run_dir.name}, not of other"):
+        probe.run(dict(config, probe_of="other"), run_dir, tmp_path / "probe")
