@@ -6,7 +6,10 @@ experiments/transfer.py says what is compared. For each fraction of
 Imagenette's training images: the from-scratch CNN (alexnet.train) and the
 Fisher vectors (baselines.run), both configs as data scaling builds them
 (drivers.scaling.cnn_config, fv_config), and the probe (alexnet.probe) of the
-finished Tiny-ImageNet run, found by its resolved config. A finished run of
+Tiny-ImageNet network: a finished run folder of its resolved config, else the
+committed model folder models/tiny_imagenet when it holds exactly that config
+(run folders do not outlive their machine; either gives the probe one config,
+`source_network`). A finished run of
 exactly a config is reused, an unfinished one resumed (run_folder.find_or_run).
 After the runs, results/transfer is regenerated from every finished run of the
 plan (reporting.transfer).
@@ -21,12 +24,15 @@ from pathlib import Path
 
 from alexnet import run_folder
 from alexnet.config import EXPERIMENTS_DIR, ConfigError
+from alexnet.records import REPO_ROOT, config_hash, read_json
 from drivers import preflight, study
 from drivers.preflight import Stage
 from drivers.scaling import cnn_config, fv_config
 
 DEFAULT_CONFIG = EXPERIMENTS_DIR / "transfer.py"
 MODELS = ("fv", "cnn", "probe")  # the quick ones first
+# The source network committed to git (python -m alexnet.export RUN models/tiny_imagenet --model-folder).
+SOURCE_MODEL_FOLDER = REPO_ROOT / "models" / "tiny_imagenet"
 
 
 @dataclass(frozen=True)
@@ -51,17 +57,63 @@ def source_config(definition: dict) -> dict:
     return train.resolve_config(EXPERIMENTS_DIR / definition["source"])
 
 
-def source_run(definition: dict) -> Path | None:
-    """The finished run of the source network, if any (a run folder only, even with
-    --reuse-committed: the probe needs its weights, which a committed record lacks)."""
+def source_network(definition: dict) -> tuple[Path | None, list[str]]:
+    """The source network's folder, and the plan's lines about it.
+
+    A finished run folder of the source config, else `SOURCE_MODEL_FOLDER` when
+    it holds exactly that config (`model_folder_source`). Only folders with
+    weights count, even with --reuse-committed: a committed record lacks them.
+
+    Returns:
+      (folder or None when neither, lines saying which folder or why none).
+    """
     config = source_config(definition)
-    return run_folder.find_finished(config["experiment"], config)
+    run = run_folder.find_finished(config["experiment"], config)
+    if run is not None:
+        return run, [f"source network: {run} (finished run)"]
+    folder, notes = model_folder_source(config, Path(SOURCE_MODEL_FOLDER))
+    if folder is not None:
+        return folder, [f"source network: {_shown(folder)} (run {read_json(folder / 'model.json')['source_run']})"]
+    return None, notes + [f"source network: none yet (no finished run of experiments/{definition['source']}, "
+                          f"no model folder {_shown(Path(SOURCE_MODEL_FOLDER))} of its config)"]
+
+
+def model_folder_source(config: dict, folder: Path) -> tuple[Path | None, list[str]]:
+    """`folder` if it is a model folder of exactly `config`, else None and why it was ignored.
+
+    A model folder's config.json is its run's resolved config, verbatim, so its
+    hash is the one a run folder's name ends with; it must also be the hash in
+    the run id its model.json names (`probe_of`), else the probe would name a
+    run of another config.
+    """
+    from alexnet import predict
+
+    if not folder.exists():
+        return None, []
+    shown = _shown(folder)
+    if not predict.is_model_folder(folder) or not (folder / "config.json").is_file():
+        return None, [f"{shown} is no model folder (config.json, model.json, model.keras); ignored"]
+    wanted, held = config_hash(config), config_hash(read_json(folder / "config.json"))
+    if held != wanted:
+        return None, [f"{shown} holds another config's network (hash {held}, wanted {wanted}); ignored"]
+    run_id = read_json(folder / "model.json").get("source_run") or ""
+    if not run_id.endswith(f"-{config['experiment']}-{wanted}"):
+        return None, [f"{shown}/model.json names run {run_id or '(none)'}, not a run of hash {wanted}; ignored"]
+    return folder, []
+
+
+def _shown(folder: Path) -> Path:
+    """The folder relative to the repository when inside it (shorter, and what gets committed)."""
+    folder = folder.resolve()
+    return folder.relative_to(REPO_ROOT) if folder.is_relative_to(REPO_ROOT) else folder
 
 
 def missing_source(definition: dict) -> ConfigError:
-    return ConfigError(f"no finished run of experiments/{definition['source']} under {run_folder.runs_root()}: "
+    return ConfigError(f"no finished run of experiments/{definition['source']} under {run_folder.runs_root()} "
+                       f"and no model folder {_shown(Path(SOURCE_MODEL_FOLDER))} of its config: "
                        f"train it first with `python -m alexnet.train --config experiments/{definition['source']}` "
-                       "(or `make reproduce-tiny-imagenet`)")
+                       "(or `make reproduce-tiny-imagenet`), or export its run with "
+                       f"`python -m alexnet.export RUN {_shown(Path(SOURCE_MODEL_FOLDER))} --model-folder`")
 
 
 def probe_config(definition: dict, source: Path, fraction: float) -> dict:
@@ -77,7 +129,7 @@ def plan(definition: dict, fractions=None, models=MODELS) -> list[Run]:
     unknown = [f for f in fractions or () if not any(math.isclose(f, g) for g in definition["fractions"])]
     if unknown:
         raise ConfigError(f"fraction(s) {unknown} not in the study {definition['fractions']}")
-    source = source_run(definition) if "probe" in models else None
+    source = source_network(definition)[0] if "probe" in models else None
     seed = definition["subset_seed"]
     runs = []
     for model in (m for m in MODELS if m in models):
@@ -118,6 +170,9 @@ def execute(definition: dict, runs: list[Run], dry_run: bool = False, reuse_comm
     time, then writes results/transfer from every finished run of the study (`report`)."""
     todo = [r for r in runs if r.finished(reuse_committed) is None]
     print(f"transfer: {len(runs)} runs selected, {len(runs) - len(todo)} finished, {len(todo)} to run", flush=True)
+    source, lines = source_network(definition) if any(r.model == "probe" for r in runs) else (None, [])
+    for line in lines:
+        print(f"  {line}", flush=True)
     for r in runs:
         epochs = f", {r.config['epochs']} epochs" if r.model == "cnn" else ""
         state = ("to run, after the source network (experiments/" + definition["source"] + ")"
@@ -131,7 +186,6 @@ def execute(definition: dict, runs: list[Run], dry_run: bool = False, reuse_comm
                     + [Stage("cnn", r.config) for r in todo if r.model == "probe"])
     from alexnet import probe, train
     from baselines import run as baseline
-    source = source_run(definition)
     runners = {"cnn": train.run, "fv": baseline.run, "probe": lambda c: probe.run(c, source)}
     for i, r in enumerate(todo, 1):
         print(f"\n=== [{i}/{len(todo)}] {r.label} ===", flush=True)

@@ -1,4 +1,5 @@
-"""The transfer study (issue 23): its configs, its plan, and its refusal without a source network."""
+"""The transfer study (issue 23): its configs, its plan, its source network (a run folder or the
+committed model folder), and its refusal without one."""
 
 import json
 import math
@@ -20,6 +21,15 @@ def definition():
     return load_config(transfer.DEFAULT_CONFIG)
 
 
+@pytest.fixture(autouse=True)
+def model_folder(tmp_path, monkeypatch):
+    """Where the driver looks for the committed model folder: a private, empty place, so a
+    models/tiny_imagenet in the clone changes no test."""
+    folder = tmp_path / "models" / "tiny_imagenet"
+    monkeypatch.setattr(transfer, "SOURCE_MODEL_FOLDER", folder)
+    return folder
+
+
 def test_configs_resolve_and_validate(definition):
     cnn = train.resolve_config(EXPERIMENTS_DIR / definition["cnn"])
     assert (cnn["dataset"], cnn["num_classes"], cnn["image_size"], cnn["resize"]) == ("imagenette", 10, 56, 64)
@@ -37,6 +47,16 @@ def _fake_source(definition, runs_dir):
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps(config))
     (folder / "done").write_text("")
+    return folder
+
+
+def _fake_model_folder(folder, config, run_id):
+    """A model folder as the driver and probe_config read it: config.json, model.json and a
+    model.keras to be found (planning never loads the network)."""
+    folder.mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps(config))
+    (folder / "model.json").write_text(json.dumps({"source_run": run_id}))
+    (folder / "model.keras").write_bytes(b"")
     return folder
 
 
@@ -77,3 +97,44 @@ def test_without_a_source_network_it_stops_before_training(runs_dir, data_dir, m
     assert len(err) == 1
     assert "python -m alexnet.train --config experiments/tiny_imagenet_alexnet.py" in err[0]
     assert not any(runs_dir.iterdir())
+
+
+def test_a_model_folder_of_the_source_config_is_the_source(definition, runs_dir, model_folder, data_dir,
+                                                           monkeypatch, capsys):
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    config = transfer.source_config(definition)
+    run_id = f"20260101T000000Z-{config['experiment']}-{config_hash(config)}"
+    _fake_model_folder(model_folder, config, run_id)
+    runs_dir.mkdir()
+    probes = {r.fraction: r.config for r in transfer.plan(definition) if r.model == "probe"}
+    assert all(c["probe_of"] == run_id for c in probes.values())
+    assert transfer.main(["--dry-run", "--models", "probe"]) == 0
+    out = capsys.readouterr().out
+    assert f"source network: {model_folder.resolve()} (run {run_id})" in out
+    assert "probe at 1 of the training images: to run\n" in out
+    # The probe of the model folder is the probe of the run it was exported from: one config.
+    _fake_source(definition, runs_dir)
+    assert {r.fraction: r.config for r in transfer.plan(definition) if r.model == "probe"} == probes
+    assert transfer.source_network(definition)[0].parent == runs_dir  # a run folder comes first
+
+
+def test_a_model_folder_of_another_config_is_ignored(definition, runs_dir, model_folder, data_dir,
+                                                     monkeypatch, capsys):
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    config = dict(transfer.source_config(definition), epochs=1)
+    wanted, held = config_hash(transfer.source_config(definition)), config_hash(config)
+    _fake_model_folder(model_folder, config, f"20260101T000000Z-{config['experiment']}-{held}")
+    runs_dir.mkdir()
+    assert all(r.config is None for r in transfer.plan(definition) if r.model == "probe")
+    assert transfer.main(["--dry-run", "--models", "probe"]) == 0
+    out = capsys.readouterr().out
+    assert f"{model_folder.resolve()} holds another config's network (hash {held}, wanted {wanted}); ignored" in out
+    assert "probe at 1 of the training images: to run, after the source network" in out
+
+
+def test_a_model_folder_must_name_a_run_of_its_config(definition, model_folder, runs_dir):
+    config = transfer.source_config(definition)
+    _fake_model_folder(model_folder, config, f"20260101T000000Z-{config['experiment']}-00000000")
+    runs_dir.mkdir()
+    folder, notes = transfer.source_network(definition)
+    assert folder is None and "not a run of hash" in notes[0]
