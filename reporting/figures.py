@@ -22,11 +22,14 @@ and into results/figures/:
 
 The cited runs are those of `reporting.tables` (newest finished per scale and
 model, or --run-ids). Learning curves, confusion and gap need only the records
-(the committed copies suffice); filters and neighbours need the run folder's
-checkpoint and the images, and are skipped with a note when either is missing.
-The figure functions (`filters_figure`, `neighbours_figure`, `layers_figure`)
-take a model folder's record as well (`runs.read_model_folder`), as notebook 02
-does.
+(the committed copies suffice); filters, neighbours and layer patches need the
+trained network and the images. The network is the run folder's checkpoint, else
+a model folder under models/ whose config.json has the record's config hash (the
+same recipe, seed and data: `inspection.model_folder_of`; a note names the folder
+and its source run); the figures are skipped with a note when there is neither,
+or no images. The figure functions (`filters_figure`, `neighbours_figure`,
+`layers_figure`) take a model folder's record as well (`runs.read_model_folder`),
+as notebook 02 does.
 
 Every figure draws a model in its family's colour (`plots.FAMILY_COLOURS`), names
 the split a scale reports (CIFAR-10: its test split; elsewhere the validation
@@ -244,22 +247,47 @@ def examples_figure(images: inspection.ImageSet, indices, models: dict[str, pred
     return plots.image_rows(rows, titles, colours, title=title)
 
 
+def _network(record: Record, models_root: Path | None) -> tuple[Record, object]:
+    """(the record to draw with, its network): the run folder's, else a model folder of the same config.
+
+    Raises:
+      RecordError: neither is here (the run folder's reason), or the model folder cannot be loaded.
+    """
+    try:
+        return record, inspection.load_model(record)
+    except RecordError:
+        # A fresh clone has no run folders, but may commit the network as models/<scale>.
+        folder = None if record.model_folder else inspection.model_folder_of(record, models_root)
+        if folder is None:
+            raise
+        # The folder's record, not the cited one: its preprocessing.json, and a feature cache outside results/.
+        return folder, inspection.load_model(folder)
+
+
 def model_figures(cited: list[Record], out_dir: Path, data_dir=None, max_images: int = 1000,
-                  notes: list[str] | None = None) -> list[Path]:
-    """conv1 filters, fc7 neighbours and each layer's patches of each CNN whose run folder is here."""
+                  notes: list[str] | None = None, models_root: Path | None = None) -> list[Path]:
+    """conv1 filters, fc7 neighbours and each layer's patches of each cited CNN whose network is here.
+
+    Args:
+      models_root: where model folders stand in for a run folder without checkpoints
+        (default `inspection.MODELS_ROOT`, the repository's models/).
+    """
     written = []
     for record in cited:
         if "arch" not in record.config:  # the baseline, or an ensemble (several networks, none to draw)
             continue
         try:
-            net = inspection.load_model(record)
-            written += save(filters_figure(record, net), out_dir, f"conv1_filters_{record.model}")
-            written += save(neighbours_figure(record, net, data_dir, max_images), out_dir,
+            drawn, net = _network(record, models_root)
+            written += save(filters_figure(drawn, net), out_dir, f"conv1_filters_{record.model}")
+            written += save(neighbours_figure(drawn, net, data_dir, max_images), out_dir,
                             f"nearest_neighbours_{record.model}")
-            written += save(layers_figure(record, net, data_dir, max_images), out_dir, f"layer_patches_{record.model}")
-        except (RecordError, ConfigError) as err:  # no checkpoint here, or no images
+            written += save(layers_figure(drawn, net, data_dir, max_images), out_dir, f"layer_patches_{record.model}")
+        except (RecordError, ConfigError) as err:  # no checkpoint nor model folder here, or no images
             if notes is not None:
                 notes.append(f"skipped model figures of {record.run_id}: {err}")
+            continue
+        if drawn is not record and notes is not None:
+            notes.append(f"model figures of {record.run_id} drawn with {inspection.label(drawn)}, same config")
     return written
 
 
@@ -275,8 +303,14 @@ def gap_figure(cited: dict[str, list[Record]], results_dir: Path) -> list[Path]:
 
 
 def generate(runs_dir: Path, results_dir: Path, run_ids=(), scales=None, data_dir=None,
-             max_images: int = 1000, model: bool = True, notes: list[str] | None = None) -> list[Path]:
-    """Draws every figure the cited records allow; returns the files written."""
+             max_images: int = 1000, model: bool = True, notes: list[str] | None = None,
+             models_root: Path | None = None) -> list[Path]:
+    """Draws every figure the cited records allow; returns the files written.
+
+    Args:
+      models_root: the model folders that stand in for run folders without
+        checkpoints (default: the repository's models/).
+    """
     cited = cite(runs_dir, results_dir, run_ids, scales)
     if not cited:
         raise RecordError(f"no finished run records in {runs_dir} nor in {results_dir}/*/records")
@@ -285,7 +319,7 @@ def generate(runs_dir: Path, results_dir: Path, run_ids=(), scales=None, data_di
         out_dir = Path(results_dir) / scale / "figures"
         written += record_figures(recs, out_dir)
         if model:
-            written += model_figures(recs, out_dir, data_dir, max_images, notes)
+            written += model_figures(recs, out_dir, data_dir, max_images, notes, models_root)
     everything = cite(runs_dir, results_dir)  # the gap shows every scale, not just those redrawn
     everything.update(cited)
     return written + gap_figure(everything, results_dir)

@@ -1,5 +1,6 @@
 """reporting.figures, plots, predictions and inspection helpers, on fake records (no training)."""
 
+import json
 import shutil
 
 import numpy as np
@@ -88,6 +89,49 @@ def test_model_figures_are_skipped_with_a_note_without_checkpoints(scale):
     figures.generate(runs, results, model=True, notes=notes)
     assert any(made["cnn"].name in n and "no checkpoints" in n for n in notes)
     assert not list((results / "imagenette" / "figures").glob("conv1_filters_*"))
+
+
+@pytest.fixture(scope="module")
+def models_root(tiny_cifar_run, tmp_path_factory):
+    """A models root holding one model folder, exported from the shared tiny CIFAR run."""
+    from alexnet import export
+    root = tmp_path_factory.mktemp("models")
+    export.export_model_folder(tiny_cifar_run[0], root / "tiny", command="test")
+    return root
+
+
+def _without_checkpoints(run_dir, dest, **config_changes):
+    """A copy of a run folder as a fresh clone would cite it: no checkpoints; config changed as asked."""
+    shutil.copytree(run_dir, dest, ignore=shutil.ignore_patterns("checkpoints", "cache"))
+    if config_changes:
+        config = json.loads((dest / "config.json").read_text())
+        (dest / "config.json").write_text(json.dumps({**config, **config_changes}))
+    return read_record(dest)
+
+
+def test_model_figures_fall_back_to_a_model_folder_of_the_same_config(tiny_cifar_run, models_root, tmp_path,
+                                                                       monkeypatch):
+    monkeypatch.setenv("FEATURE_CACHE_DIR", str(tmp_path / "feature-cache"))  # never the repository's cache/
+    record = _without_checkpoints(tiny_cifar_run[0], tmp_path / "runs" / tiny_cifar_run[0].name)
+    notes = []
+    written = figures.model_figures([record], tmp_path / "out", max_images=24, notes=notes,
+                                    models_root=models_root)
+    names = [f"{kind}_{record.model}" for kind in ("conv1_filters", "nearest_neighbours", "layer_patches")]
+    assert written == [tmp_path / "out" / f"{n}.{ext}" for n in names for ext in figures.FORMATS]
+    assert all(p.stat().st_size > 1000 for p in written)
+    assert notes == [f"model figures of {record.run_id} drawn with model folder {(models_root / 'tiny').resolve()} "
+                     f"(exported from run {tiny_cifar_run[0].name}), same config"]
+    assert not (record.path / "cache").exists()  # the folder's features are cached outside the cited record
+
+
+def test_model_figures_ignore_a_model_folder_of_another_config(tiny_cifar_run, models_root, tmp_path):
+    record = _without_checkpoints(tiny_cifar_run[0], tmp_path / "runs" / tiny_cifar_run[0].name, seed=12345)
+    notes = []
+    assert figures.model_figures([record], tmp_path / "out", max_images=24, notes=notes,
+                                 models_root=models_root) == []
+    assert len(notes) == 1 and notes[0].startswith(f"skipped model figures of {record.run_id}: ")
+    assert "no checkpoints" in notes[0]
+    assert not (tmp_path / "out").exists()
 
 
 def test_learning_curves_mark_each_learning_rate_drop(scale):
