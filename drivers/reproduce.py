@@ -4,6 +4,7 @@
     python -m drivers.reproduce cifar10        # make reproduce-cifar10
     python -m drivers.reproduce tiny_imagenet  # make reproduce-tiny-imagenet
     python -m drivers.reproduce imagenet2012   # make reproduce-imagenet
+    python -m drivers.reproduce cifar10 --reuse-committed  # stages with a record under results/ count as done
 
 The baselines are the 2012 entries' form (the scale's experiments/fv_*.py:
 colour statistics beside SIFT, on Imagenette also a spatial pyramid) and the
@@ -30,10 +31,10 @@ import sys
 import time
 from pathlib import Path
 
-from alexnet import records, run_folder
+from alexnet import run_folder
 from alexnet.cli import parse_with_overrides, run_command
 from alexnet.config import EXPERIMENTS_DIR, ConfigError, load_config, overrides_from_argv
-from drivers import preflight
+from drivers import preflight, study
 from drivers.preflight import Stage
 
 # scale -> (CNN config, baseline config)
@@ -67,11 +68,13 @@ def check_imagenet_ready(cnn_config: dict) -> None:
                           "pip install -r requirements-gpu.txt")
 
 
-def write_results(run_dirs: list[Path], scale: str) -> None:
-    """Regenerates the tables and figures of `scale`, citing exactly `run_dirs`."""
+def write_results(runs: list[str | Path], scale: str) -> None:
+    """Regenerates the tables and figures of `scale` (under $RESULTS_DIR, else results/),
+    citing exactly `runs`: run ids, or run folders (only their names count)."""
     from reporting import figures, tables
-    results = records.REPO_ROOT / "results"
-    ids = [Path(d).name for d in run_dirs]
+    from reporting.runs import results_root
+    results = results_root()
+    ids = [Path(d).name for d in runs]
     for path in tables.generate(run_folder.runs_root(), results, run_ids=ids, scales=[scale]):
         print(f"wrote {path}")
     for path in figures.generate(run_folder.runs_root(), results, run_ids=ids, scales=[scale]):
@@ -111,24 +114,46 @@ def scale_configs(scale: str, overrides: list[str]) -> tuple[dict, list[dict]]:
     return cnn_config, [fv_config, plain_config(fv_config)] if scale in WITH_PLAIN else [fv_config]
 
 
-def reproduce(scale: str, overrides: list[str]) -> list[Path]:
-    """Runs both models of one scale and writes its results; returns the run folders."""
+def committed_run(config: dict) -> str | None:
+    """The run id of a record of exactly `config` committed under results/, when no
+    finished run folder of it is here (that one is reused as always)."""
+    if run_folder.find_finished(config["experiment"], config) is not None:
+        return None
+    return study.finished(config, reuse_committed=True)
+
+
+def _find_or_run(config: dict, runner, what: str, committed: str | None) -> str:
+    """The run id of this stage: its committed record's, else `run_folder.find_or_run`'s."""
+    if committed:
+        print(f"{what} already done: {committed} (committed record)", flush=True)
+        return committed
+    return run_folder.find_or_run(config, runner, what).name
+
+
+def reproduce(scale: str, overrides: list[str], reuse_committed: bool = False) -> list[str]:
+    """Runs both models of one scale and writes its results; returns the run ids.
+
+    With `reuse_committed`, a stage whose config has a record committed under
+    results/ is not run (nor checked by preflight) and the tables cite that record.
+    """
     from alexnet import train
     from baselines import run as baseline
     cnn_file, fv_file = SCALES[scale]
     cnn_config, fv_configs = scale_configs(scale, overrides)
-    if scale == "imagenet2012":
+    kinds = [("cnn", cnn_config), *(("fv", c) for c in fv_configs)]
+    committed = [committed_run(c) if reuse_committed else None for _, c in kinds]
+    if scale == "imagenet2012" and not committed[0]:
         check_imagenet_ready(cnn_config)
-    preflight.check([Stage("cnn", cnn_config), *(Stage("fv", c) for c in fv_configs)])
+    preflight.check([Stage(kind, c) for (kind, c), done in zip(kinds, committed) if not done])
     stages = 4 if scale in WITH_PLAIN else 3
     start = time.time()
     _banner(f"1/{stages} {scale}: {cnn_config['arch']} ({cnn_file})")
-    runs = [run_folder.find_or_run(cnn_config, train.run, "CNN training")]
+    runs = [_find_or_run(cnn_config, train.run, "CNN training", committed[0])]
     _banner(f"2/{stages} {scale}: the 2012 entries' Fisher-vector baseline ({fv_file})")
-    runs.append(run_folder.find_or_run(fv_configs[0], baseline.run, "baseline"))
+    runs.append(_find_or_run(fv_configs[0], baseline.run, "baseline", committed[1]))
     if scale in WITH_PLAIN:
         _banner(f"3/4 {scale}: the plain SIFT Fisher-vector baseline ({fv_file} without colour and pyramid)")
-        runs.append(run_folder.find_or_run(fv_configs[1], baseline.run, "plain baseline"))
+        runs.append(_find_or_run(fv_configs[1], baseline.run, "plain baseline", committed[2]))
     _banner(f"{stages}/{stages} {scale}: tables and figures")
     write_results(runs, scale)
     print(f"\n{scale} reproduced in {(time.time() - start) / 60:.1f} min; see results/{scale}/summary.md")
@@ -138,10 +163,11 @@ def reproduce(scale: str, overrides: list[str]) -> list[Path]:
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m drivers.reproduce", description=__doc__.split("\n")[0])
     parser.add_argument("scale", choices=sorted(SCALES))
+    study.add_reuse_committed(parser)
     parser.epilog = "config overrides go to the model(s) whose config has the key; cnn.key= or fv.key= aims at one"
     args, overrides = parse_with_overrides(parser, argv)
     # ValueError: ConfigError, DataError and reporting's RecordError all derive from it.
-    return run_command(lambda: reproduce(args.scale, overrides), (ValueError,))
+    return run_command(lambda: reproduce(args.scale, overrides, args.reuse_committed), (ValueError,))
 
 
 if __name__ == "__main__":

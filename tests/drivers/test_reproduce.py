@@ -81,3 +81,79 @@ def test_preflight_counts_the_vector_cache_against_free_disk(data_dir, tmp_path,
     (both,) = [p for p in preflight.problems([preflight.Stage("fv", fv), preflight.Stage("fv", cell)])
                if "GB free" in p]
     assert both.startswith(f"fv_cifar10, fv_cell need about {(60_000 + 10_500) * 131_072 * 1.1 / 1e9:.1f} GB")
+
+
+def _fake_stages(runs_dir, monkeypatch):
+    """Fake CNN and baseline runners (records with made-up numbers), a preflight that
+    notes the stages it was asked about, and figures that note the runs they cite."""
+    from alexnet import train
+    from baselines import run as baseline
+    from reporting import figures
+    from tests.reporting_fakes import baseline_eval, cnn_eval, make_run
+
+    seen = {"trained": [], "checked": [], "figures": []}
+
+    def fake_train(config):
+        seen["trained"].append(config)
+        return make_run(runs_dir, "20260102T000000Z", config, cnn_eval(20.0, 5.0, 40, "cifar10", config["arch"]))
+
+    def fake_baseline(config):
+        seen["trained"].append(config)
+        return make_run(runs_dir, f"2026010{len(seen['trained'])}T000000Z", config,
+                        baseline_eval(40.0, 15.0, 40, "cifar10"))
+
+    monkeypatch.setattr(train, "run", fake_train)
+    monkeypatch.setattr(baseline, "run", fake_baseline)
+    monkeypatch.setattr(reproduce.preflight, "check", lambda stages: seen["checked"].extend(stages))
+
+    def fake_figures(runs, results, run_ids, scales):
+        seen["figures"].extend(run_ids)
+        return []
+
+    monkeypatch.setattr(figures, "generate", fake_figures)
+    return seen
+
+
+def _commit_baselines(results_dir) -> list[str]:
+    """Committed records (results/cifar10/records/) of both cifar10 baselines' exact configs; their run ids."""
+    from tests.reporting_fakes import baseline_eval, make_run
+    _, fvs = reproduce.scale_configs("cifar10", [])
+    return [make_run(results_dir / "cifar10" / "records", f"2026010{i + 1}T000000Z", fv,
+                     baseline_eval(45.0 + i, 16.0, 40, "cifar10"), done=False).name for i, fv in enumerate(fvs)]
+
+
+def _cited(results_dir) -> list[str]:
+    import pandas as pd
+    return sorted(pd.read_csv(results_dir / "cifar10" / "summary.csv")["run_id"])
+
+
+def test_reuse_committed_skips_the_committed_baselines_and_the_table_cites_them(runs_dir, tmp_path, monkeypatch,
+                                                                                capsys):
+    """A new machine has no runs/, only the records committed under results/: only the CNN trains."""
+    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "results"))
+    seen = _fake_stages(runs_dir, monkeypatch)
+    committed = _commit_baselines(tmp_path / "results")
+    assert reproduce.main(["cifar10", "--reuse-committed"]) == 0
+    cnn, _ = reproduce.scale_configs("cifar10", [])
+    assert seen["trained"] == [cnn]
+    assert [(s.kind, s.config) for s in seen["checked"]] == [("cnn", cnn)]  # no VLFeat or disk for skipped stages
+    out = capsys.readouterr().out
+    assert f"baseline already done: {committed[0]} (committed record)" in out
+    assert f"plain baseline already done: {committed[1]} (committed record)" in out
+    (cnn_run,) = [p.name for p in runs_dir.iterdir()]
+    assert _cited(tmp_path / "results") == sorted([cnn_run, *committed])
+    assert sorted(seen["figures"]) == sorted([cnn_run, *committed])
+
+
+def test_without_reuse_committed_every_stage_runs(runs_dir, tmp_path, monkeypatch):
+    """Off by default: a clean clone reproduces everything, committed records or not."""
+    monkeypatch.setenv("RESULTS_DIR", str(tmp_path / "results"))
+    seen = _fake_stages(runs_dir, monkeypatch)
+    committed = _commit_baselines(tmp_path / "results")
+    assert reproduce.main(["cifar10"]) == 0
+    cnn, fvs = reproduce.scale_configs("cifar10", [])
+    assert seen["trained"] == [cnn, *fvs]
+    assert [s.kind for s in seen["checked"]] == ["cnn", "fv", "fv"]
+    new = sorted(p.name for p in runs_dir.iterdir())
+    assert len(new) == 3 and not set(new) & set(committed)
+    assert _cited(tmp_path / "results") == new
