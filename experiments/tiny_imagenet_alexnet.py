@@ -9,9 +9,9 @@ held out. Result (run 20261203T132835Z-tiny_imagenet_alexnet-723873bc): val
 top-1 error 64.12% centre, 62.71% ten crops; top-5 37.74 / 35.36. It underfits
 (57.3% error on images it trained on against 63.7% held out). docs/recipes.md
 (tiny_imagenet_alexnet.py) gives the held-out curves, the probes behind each
-choice, a 24-epoch run with fc8 from N(0, 0.01) that the machine's replacement
-stopped at epoch 11 (65.4% held out, level with this run there), and what the
-literature says about the issue's 50% target.
+choice, a 24-epoch run with fc8 from N(0, 0.01) lost with its machine after
+epoch 11 (65.4% held out, level with this run there), and what the literature
+says about the issue's 50% target.
 """
 
 from alexnet.defaults import base_config
