@@ -17,9 +17,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-import keras
+from alexnet import cli
 
-from alexnet.layers import TwoTower
+cli.import_tensorflow()  # quietly: keras brings TensorFlow in right below
+
+import keras  # noqa: E402
+
+from alexnet.layers import TwoTower  # noqa: E402
 
 
 def _weighted(layer, output_shape) -> list[tuple[str, int]]:

@@ -48,6 +48,18 @@ def is_model_folder(folder: str | Path) -> bool:
     return (folder / "model.json").is_file() and (folder / "model.keras").is_file()
 
 
+def model_folder_hash(folder: str | Path) -> str | None:
+    """The config hash of the network in a model folder; None for no model folder with a config.json.
+
+    A model folder's config.json is its run's resolved config, verbatim, so an
+    equal `records.config_hash` means the same recipe, seed and data as a run.
+    """
+    folder = Path(folder)
+    if not is_model_folder(folder) or not (folder / "config.json").is_file():
+        return None
+    return records.config_hash(records.read_json(folder / "config.json"))
+
+
 def check_folder(folder: str | Path) -> str:
     """'model' or 'run': what kind of folder holds the network.
 

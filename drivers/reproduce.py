@@ -117,9 +117,10 @@ def scale_configs(scale: str, overrides: list[str]) -> tuple[dict, list[dict]]:
 def committed_run(config: dict) -> str | None:
     """The run id of a record of exactly `config` committed under results/, when no
     finished run folder of it is here (that one is reused as always)."""
+    from reporting.runs import committed_record, results_root
     if run_folder.find_finished(config["experiment"], config) is not None:
         return None
-    return study.finished(config, reuse_committed=True)
+    return committed_record(config, results_root())
 
 
 def _find_or_run(config: dict, runner, what: str, committed: str | None) -> str:

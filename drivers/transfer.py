@@ -81,19 +81,18 @@ def source_network(definition: dict) -> tuple[Path | None, list[str]]:
 def model_folder_source(config: dict, folder: Path) -> tuple[Path | None, list[str]]:
     """`folder` if it is a model folder of exactly `config`, else None and why it was ignored.
 
-    A model folder's config.json is its run's resolved config, verbatim, so its
-    hash is the one a run folder's name ends with; it must also be the hash in
-    the run id its model.json names (`probe_of`), else the probe would name a
-    run of another config.
+    Its config hash (`predict.model_folder_hash`) is the one a run folder's
+    name ends with; it must also be the hash in the run id its model.json
+    names (`probe_of`), else the probe would name a run of another config.
     """
     from alexnet import predict
 
     if not folder.exists():
         return None, []
     shown = _shown(folder)
-    if not predict.is_model_folder(folder) or not (folder / "config.json").is_file():
+    wanted, held = config_hash(config), predict.model_folder_hash(folder)
+    if held is None:
         return None, [f"{shown} is no model folder (config.json, model.json, model.keras); ignored"]
-    wanted, held = config_hash(config), config_hash(read_json(folder / "config.json"))
     if held != wanted:
         return None, [f"{shown} holds another config's network (hash {held}, wanted {wanted}); ignored"]
     run_id = read_json(folder / "model.json").get("source_run") or ""

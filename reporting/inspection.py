@@ -113,17 +113,16 @@ def model_folders(models_root: Path = MODELS_ROOT) -> dict[str, Record]:
 def model_folder_of(record: Record, models_root: Path | None = None) -> Record | None:
     """The model folder directly under `models_root` (default `MODELS_ROOT`) that holds `record`'s network.
 
-    A model folder's config.json is its run's resolved config, verbatim: an equal
-    `records.config_hash` means the same recipe, seed and data, so the folder's
-    network stands in for a run whose checkpoints are not here (a rerun of the
-    same config included). None when no folder matches.
+    An equal config hash (`predict.model_folder_hash`) means the same recipe,
+    seed and data, so the folder's network stands in for a run whose
+    checkpoints are not here (a rerun of the same config included). None when
+    no folder matches.
     """
-    from alexnet.predict import is_model_folder
+    from alexnet.predict import model_folder_hash
     root = Path(MODELS_ROOT if models_root is None else models_root)
     wanted = records.config_hash(record.config)
     for folder in sorted(root.iterdir()) if root.is_dir() else ():
-        config = folder / "config.json"
-        if is_model_folder(folder) and config.is_file() and records.config_hash(records.read_json(config)) == wanted:
+        if model_folder_hash(folder) == wanted:
             return read_model_folder(folder)
     return None
 

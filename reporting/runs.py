@@ -229,8 +229,11 @@ def find_record(config: dict, runs_dir: Path, results_dir: Path) -> str | None:
     copies under results/ that earlier runs of the same config left.
     """
     done = run_folder.find_finished(config["experiment"], config, runs_dir)
-    if done is not None:
-        return done.name
+    return done.name if done is not None else committed_record(config, results_dir)
+
+
+def committed_record(config: dict, results_dir: Path) -> str | None:
+    """The run id of the newest copy of a record of exactly `config` under `results_dir`/*/records."""
     suffix = f"-{config['experiment']}-{records.config_hash(config)}"
     copies = sorted(p.name for p in committed_dirs(results_dir) if p.name.endswith(suffix))
     return copies[-1] if copies else None

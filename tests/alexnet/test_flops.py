@@ -61,3 +61,20 @@ def test_grouped_convolution_and_tower_branches_give_the_same_outputs():
     x = np.random.default_rng(0).normal(size=(2, 27, 27, 96)).astype("float32")
     branches = np.concatenate([np.asarray(y) for y in towers([x[..., :48], x[..., 48:]])], axis=-1)
     np.testing.assert_allclose(np.asarray(grouped(x)), branches, rtol=1e-4, atol=1e-4)
+
+
+def test_the_command_prints_its_table_without_tensorflow_start_up_lines():
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}  # as a user runs it
+    result = subprocess.run([sys.executable, "-m", "alexnet.flops", "alexnet64"], env=env, capture_output=True,
+                            text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert [line.split()[0] for line in lines] == ["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8",
+                                                  "forward", "training"]
+    assert lines[-2].split()[1] == "0.582"  # GFLOP per image at 56 px, 200 classes

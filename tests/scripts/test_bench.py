@@ -27,3 +27,20 @@ def test_a_suite_not_written_yet_is_skipped_and_quick_passes_only_known_argument
     monkeypatch.setattr(bench.importlib, "import_module", lambda name: type("M", (), {"bench": fake_bench}))
     assert bench.run_suite("scripts.fake", quick=True) == []
     assert seen == {"n_images": bench.QUICK["n_images"], "steps": bench.QUICK["steps"]}
+
+
+def test_out_writes_the_printed_table_and_its_csv(monkeypatch, tmp_path, capsys):
+    rows = {"scripts.bench_input": [{"benchmark": "input train", "images_per_s": 410.5, "threads": 1}],
+            "scripts.bench_train": [{"arch": "alexnet64", "precision": "float32", "input": "synthetic",
+                                     "images_per_s": 99.5, "share_of_peak": 0.41}]}
+    monkeypatch.setattr(bench, "run_suite", lambda name, quick: rows.get(name))
+    out = tmp_path / "bench" / "2026-12-06-epyc"
+    assert bench.main(["--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    text = out.with_suffix(".txt").read_text()
+    assert text.startswith(f"python -m scripts.bench --out {out}\n\n")
+    assert text.removeprefix(f"python -m scripts.bench --out {out}\n\n") in printed  # as printed
+    assert "alexnet64 float32 synthetic" in text and "not yet written: scripts.bench_baseline" in text
+    csv = out.with_suffix(".csv").read_text().splitlines()
+    assert csv[0] == "suite,benchmark,images_per_s,details"
+    assert csv[1:] == ["input,train,410.5,threads=1", "train,alexnet64 float32 synthetic,99.5,share_of_peak=0.41"]
