@@ -8,8 +8,12 @@
   `tf.nn.local_response_normalization` takes the window *radius* (n//2 = 2) and
   uses alpha as written here, while Caffe and PyTorch divide alpha by n. These
   constants are the paper's, unscaled. The normalisation is computed in float32
-  even under a bfloat16 policy: TensorFlow 2.21 has no bfloat16 CPU kernel for
-  the LRN op, and the sum of squares benefits from the extra precision anyway.
+  even under a bfloat16 policy (the sum of squares benefits from the precision).
+  Under TensorFlow the forward pass and the gradient are each one XLA-compiled
+  kernel (`_lrn_tensorflow`) rather than `tf.nn.local_response_normalization`:
+  LRN reads and writes the whole activation a few times and does little
+  arithmetic, so fusing its steps is what makes it cheap (on a 2-core CPU the
+  stock op took about a third of the small-image network's evaluation time).
 
 * `TwoTower`: one layer of the paper's two-GPU network. Each tower is its own
   Keras layer (an explicit branch, not `Conv2D(groups=2)`, which is ~10x slower
@@ -21,6 +25,7 @@
 
 from __future__ import annotations
 
+import functools
 from typing import Callable, Sequence
 
 import keras
@@ -34,6 +39,52 @@ def _lrn_generic(x, depth_radius: int, bias: float, alpha: float, beta: float):
     padded = ops.pad(squared, [[0, 0]] * (len(x.shape) - 1) + [[depth_radius, depth_radius]])
     window = sum(padded[..., i:i + channels] for i in range(2 * depth_radius + 1))
     return x / ops.power(bias + alpha * window, beta)
+
+
+def _window_sum(v, radius: int):
+    """sum_{j=i-radius}^{i+radius} v[..., j] for every channel i, zero beyond the edges."""
+    import tensorflow as tf
+    channels = v.shape[-1]
+    padded = tf.pad(v, [[0, 0]] * (v.shape.rank - 1) + [[radius, radius]])
+    return tf.add_n([padded[..., j:j + channels] for j in range(2 * radius + 1)])
+
+
+@functools.lru_cache(maxsize=None)
+def _lrn_tensorflow(depth_radius: int, bias: float, alpha: float, beta: float):
+    """LRN for TensorFlow as a function x -> y with its own gradient, each side one XLA kernel.
+
+    With base = bias + alpha * window(x^2) and y = x * base^-beta, the gradient
+    with respect to x of a loss with upstream gradient g is
+        g * base^-beta - 2 * alpha * beta * x * window(g * y / base),
+    since channel m lies in channel i's window exactly when i lies in m's.
+    `base` is recomputed in the backward pass rather than kept (cheaper than
+    storing it). Inputs and outputs keep their dtype; the arithmetic is float32.
+    """
+    import tensorflow as tf
+
+    def base_of(x32):
+        return bias + alpha * _window_sum(tf.square(x32), depth_radius)
+
+    def power(base):  # base^-beta; the paper's 0.75 without a pow
+        return tf.math.rsqrt(base) * tf.math.rsqrt(tf.sqrt(base)) if beta == 0.75 else tf.pow(base, -beta)
+
+    @tf.function(jit_compile=True)
+    def forward(x):
+        x32 = tf.cast(x, tf.float32)
+        return tf.cast(x32 * power(base_of(x32)), x.dtype)
+
+    @tf.function(jit_compile=True)
+    def backward(x, g):
+        x32, g32 = tf.cast(x, tf.float32), tf.cast(g, tf.float32)
+        base = base_of(x32)
+        scale = power(base)
+        dx = g32 * scale - 2.0 * alpha * beta * x32 * _window_sum(g32 * x32 * scale / base, depth_radius)
+        return tf.cast(dx, x.dtype)
+
+    @tf.custom_gradient
+    def lrn(x):
+        return forward(x), lambda g: backward(x, g)
+    return lrn
 
 
 @keras.saving.register_keras_serializable(package="alexnet")
@@ -52,15 +103,11 @@ class LocalResponseNorm(keras.layers.Layer):
         self.size, self.k, self.alpha, self.beta = size, k, alpha, beta
 
     def call(self, x):
-        dtype = x.dtype
-        x = ops.cast(x, "float32")
         radius = self.size // 2
         if keras.backend.backend() == "tensorflow":
-            import tensorflow as tf
-            y = tf.nn.local_response_normalization(x, depth_radius=radius, bias=self.k,
-                                                   alpha=self.alpha, beta=self.beta)
-        else:
-            y = _lrn_generic(x, radius, self.k, self.alpha, self.beta)
+            return _lrn_tensorflow(radius, float(self.k), float(self.alpha), float(self.beta))(x)
+        dtype = x.dtype
+        y = _lrn_generic(ops.cast(x, "float32"), radius, self.k, self.alpha, self.beta)
         return ops.cast(y, dtype)
 
     def compute_output_shape(self, input_shape):

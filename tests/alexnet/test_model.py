@@ -77,6 +77,25 @@ def test_lrn_matches_the_papers_formula():
     assert np.abs(expected / a - 2.0 ** -0.75).max() > 0.05  # the normalisation is not negligible here
 
 
+@pytest.mark.parametrize("size, k, alpha, beta", [(5, 2.0, 1e-4, 0.75), (9, 1.0, 1e-3 / 9, 0.75), (3, 1.0, 1e-3, 0.5)])
+def test_lrn_gradient_matches_tensorflows_op(size, k, alpha, beta):
+    # The layer's own fused gradient against autodiff through tf.nn's LRN op.
+    rng = np.random.default_rng(1)
+    a = tf.constant(rng.normal(0, 30, size=(2, 4, 4, 16)), tf.float32)
+    g = tf.constant(rng.normal(0, 1, size=(2, 4, 4, 16)), tf.float32)  # an upstream gradient
+    grads = []
+    for fn in (LocalResponseNorm(size, k, alpha, beta),
+               lambda x: tf.nn.local_response_normalization(x, size // 2, k, alpha, beta)):
+        with tf.GradientTape() as tape:
+            tape.watch(a)
+            y = fn(a)
+        grads.append((y.numpy(), tape.gradient(y, a, output_gradients=g).numpy()))
+    (y, dx), (y_ref, dx_ref) = grads
+    np.testing.assert_allclose(y, y_ref, rtol=1e-5)
+    np.testing.assert_allclose(dx, dx_ref, rtol=1e-4, atol=1e-6)
+    assert np.abs(dx_ref - g.numpy() * (y_ref / a.numpy())).max() > 1e-3  # the window term matters
+
+
 def test_lrn_runs_under_bfloat16():
     M.set_precision("mixed_bfloat16")
     y = LocalResponseNorm()(tf.ones((1, 3, 3, 8), tf.bfloat16))
