@@ -26,10 +26,10 @@ an improved Fisher vector), at Tiny ImageNet's 64 px:
   (`svm_refit_with_holdout=False`): the held-out tenth (the CNN's, same
   function and seed) only chooses C.
 
-Not run yet; cost estimate on 2 cores: extraction about 30 min (CIFAR-10's
-60,000 images at this size took 15), 14 GB of float16 cache, SVM about 30 min
-(measured on the 10-class subset: 12 passes over 4,500 vectors for 6 penalties
-in 94 s).
+Result (run 20261206T201439Z-fv_tiny_imagenet-a24a9e03, 2-core AMD EPYC): val
+top-1 error 54.75%, top-5 33.60%; alpha 1e-5 chosen, inside its grid (held-out
+error flat at 62.4-62.5% over the three smallest). 1.7 h: extraction 23 min,
+14 GB of float16 cache, SVM 74 min.
 """
 
 from baselines.defaults import fv_base_config

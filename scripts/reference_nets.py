@@ -5,8 +5,9 @@ step (alexnet.trainer.Trainer: distribution strategy, coupled weight decay,
 running statistics, the custom LRN and two-tower layers) against the same
 layers written the plainest way: `keras.Sequential`-style stock layers,
 `tf.nn.local_response_normalization` for LRN, tower branches as slices of the
-channel axis, and a step of forward, cross-entropy, gradients and SGD with
-momentum. The ratio of the two speeds is the project code's overhead.
+channel axis, and a step of forward, cross-entropy plus the same weight decay
+(the objective must be the same), gradients and SGD with momentum. The ratio
+of the two speeds is the project code's overhead.
 """
 
 from __future__ import annotations
@@ -110,17 +111,22 @@ def reference_model(arch: str, num_classes: int, image_size: int) -> keras.Model
     return keras.Model(inputs, layers.Activation("linear", dtype="float32")(x))
 
 
-def reference_step(model: keras.Model, lr: float = 0.01):
-    """A bare training step: forward, mean cross-entropy, gradients, SGD with momentum."""
+def reference_step(model: keras.Model, lr: float = 0.01, weight_decay: float = 0.0):
+    """A bare training step: forward, mean cross-entropy plus the paper's coupled L2 weight
+    decay on the kernels (0.5 * wd * sum |w|^2, the objective the project's step trains),
+    gradients, SGD with momentum."""
     optimizer = keras.optimizers.SGD(lr, momentum=0.9)
     if keras.mixed_precision.global_policy().name == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
+    kernels = [w for w in model.trainable_variables if w.path.endswith("kernel")]  # as model.kernel_variables
 
     @tf.function
     def step(images, labels):
         with tf.GradientTape() as tape:
             logits = model(images, training=True)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
+            if weight_decay:
+                loss += 0.5 * weight_decay * tf.add_n([tf.reduce_sum(tf.square(w)) for w in kernels])
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss

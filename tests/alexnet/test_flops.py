@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 import keras
+import tensorflow as tf
 
 from alexnet import flops, model as M
 from scripts.reference_nets import reference_model
@@ -78,3 +79,19 @@ def test_the_command_prints_its_table_without_tensorflow_start_up_lines():
     assert [line.split()[0] for line in lines] == ["conv1", "conv2", "conv3", "conv4", "conv5", "fc6", "fc7", "fc8",
                                                   "forward", "training"]
     assert lines[-2].split()[1] == "0.582"  # GFLOP per image at 56 px, 200 classes
+
+
+def test_the_plain_reference_step_trains_the_same_objective_with_weight_decay():
+    # lr 0: the weights stay, so two steps' losses differ by the decay term alone.
+    from scripts.reference_nets import reference_step
+    from alexnet.optim import weight_decay_loss
+    net = reference_model("cifar_convnet", 10, 24)
+    for layer in net.layers:
+        if isinstance(layer, keras.layers.Dropout):
+            layer.rate = 0.0  # else each step's cross-entropy differs by its dropout mask
+    images, labels = tf.random.normal([4, 24, 24, 3]), tf.constant([0, 1, 2, 3])
+    plain = float(reference_step(net, lr=0.0)(images, labels))
+    decayed = float(reference_step(net, lr=0.0, weight_decay=5e-4)(images, labels))
+    expected = float(weight_decay_loss(M.kernel_variables(net), 5e-4))
+    assert expected > 1e-3
+    assert decayed - plain == pytest.approx(expected, rel=1e-4)
