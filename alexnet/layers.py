@@ -34,19 +34,14 @@ from keras import ops
 
 def _lrn_generic(x, depth_radius: int, bias: float, alpha: float, beta: float):
     """LRN with keras.ops (any backend): sum of squares over a channel window."""
-    squared = ops.square(x)
-    channels = x.shape[-1]
-    padded = ops.pad(squared, [[0, 0]] * (len(x.shape) - 1) + [[depth_radius, depth_radius]])
-    window = sum(padded[..., i:i + channels] for i in range(2 * depth_radius + 1))
-    return x / ops.power(bias + alpha * window, beta)
+    return x / ops.power(bias + alpha * _window_sum(ops.square(x), depth_radius), beta)
 
 
 def _window_sum(v, radius: int):
-    """sum_{j=i-radius}^{i+radius} v[..., j] for every channel i, zero beyond the edges."""
-    import tensorflow as tf
+    """sum_{j=i-radius}^{i+radius} v[..., j] for every channel i, zero beyond the edges (keras.ops)."""
     channels = v.shape[-1]
-    padded = tf.pad(v, [[0, 0]] * (v.shape.rank - 1) + [[radius, radius]])
-    return tf.add_n([padded[..., j:j + channels] for j in range(2 * radius + 1)])
+    padded = ops.pad(v, [[0, 0]] * (len(v.shape) - 1) + [[radius, radius]])
+    return sum(padded[..., j:j + channels] for j in range(2 * radius + 1))
 
 
 @functools.lru_cache(maxsize=None)

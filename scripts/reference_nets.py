@@ -16,6 +16,9 @@ import keras
 import tensorflow as tf
 from keras import layers
 
+from alexnet.model import kernel_variables
+from alexnet.optim import weight_decay_loss
+
 
 def _lrn(size: int = 5, k: float = 2.0, alpha: float = 1e-4, beta: float = 0.75):
     # tf.nn's LRN sums over 2·radius+1 channels and multiplies by alpha, as the paper does.
@@ -118,15 +121,14 @@ def reference_step(model: keras.Model, lr: float = 0.01, weight_decay: float = 0
     optimizer = keras.optimizers.SGD(lr, momentum=0.9)
     if keras.mixed_precision.global_policy().name == "mixed_float16":
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
-    kernels = [w for w in model.trainable_variables if w.path.endswith("kernel")]  # as model.kernel_variables
+    kernels = kernel_variables(model)
 
     @tf.function
     def step(images, labels):
         with tf.GradientTape() as tape:
             logits = model(images, training=True)
             loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(labels, logits))
-            if weight_decay:
-                loss += 0.5 * weight_decay * tf.add_n([tf.reduce_sum(tf.square(w)) for w in kernels])
+            loss += weight_decay_loss(kernels, weight_decay)  # 0 without weight decay
         grads = tape.gradient(loss, model.trainable_variables)
         optimizer.apply_gradients(zip(grads, model.trainable_variables))
         return loss
