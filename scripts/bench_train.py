@@ -164,7 +164,7 @@ def bench(archs=DEFAULT_ARCHS, precisions=("float32", "mixed_bfloat16"),
     come within ~10% of its synthetic row on an idle machine. Per precision,
     first the machine's peak (`peak_gflops`); per network, `rounds`
     interleaved rounds of (project step, plain-Keras reference step, evaluation
-    forward pass) on synthetic input, each row the median of its rounds, then
+    forward pass at the experiment's eval_batch_size) on synthetic input, each row the median of its rounds, then
     the real input once. FLOPs per image: alexnet/flops.py.
 
     Args:
@@ -172,7 +172,7 @@ def bench(archs=DEFAULT_ARCHS, precisions=("float32", "mixed_bfloat16"),
         supplies the rest.
       precisions: dtype policies to compare.
       input_kinds: 'synthetic' and/or 'real' (the experiment's dataset).
-      batch_size: global batch.
+      batch_size: global training batch (evaluation uses the experiment's eval_batch_size).
       steps, warmup: timed and untimed steps per measurement.
       jit_compile: XLA for the forward and backward pass.
       data_dir: where the datasets live (default $DATA_DIR).
@@ -201,7 +201,11 @@ def bench(archs=DEFAULT_ARCHS, precisions=("float32", "mixed_bfloat16"),
             labels = tf.random.uniform([trainer.per_replica_batch], 0, config["num_classes"], tf.int32)
             synthetic = tf.data.Dataset.from_tensors((images, labels)).repeat()
             reference = _time_reference(arch, config, images, labels, steps, warmup)
-            evaluation = _eval_timer(trainer.model, images, steps, warmup)
+            # Evaluation at the experiment's own eval batch (larger than training's in the CIFAR
+            # and Tiny recipes: no gradients to hold), as `alexnet.evaluate` runs it.
+            eval_batch = config["eval_batch_size"]
+            eval_images = tf.random.normal([eval_batch, config["image_size"], config["image_size"], 3])
+            evaluation = _eval_timer(trainer.model, eval_images, steps, warmup)
             times = {"train": [], "reference": [], "eval": []}
             for _ in range(rounds if "synthetic" in input_kinds else 0):
                 times["train"].append(_time_steps(trainer, synthetic, steps, warmup))
@@ -216,9 +220,10 @@ def bench(archs=DEFAULT_ARCHS, precisions=("float32", "mixed_bfloat16"),
                 if ref_s is not None:
                     rows.append(_flop_row(_row(arch, precision, "plain Keras reference, synthetic", batch_size,
                                                ref_s), per_image["train"], peak, None))
-                rows.append(_flop_row(_row(arch, precision, "evaluation, synthetic", batch_size,
+                rows.append(_flop_row(_row(arch, precision, "evaluation, synthetic", eval_batch,
                                            _median(times["eval"])), per_image["eval"], peak,
-                                      _ratio(train_s / _median(times["eval"]), "training")))
+                                      _ratio((eval_batch / _median(times["eval"])) / (batch_size / train_s),
+                                             "training")))
             if arch == "alexnet2012" and "synthetic" in input_kinds:
                 rows += tower_forms(precision, batch_size, steps, warmup)
             if "real" in input_kinds:

@@ -44,3 +44,14 @@ def test_out_writes_the_printed_table_and_its_csv(monkeypatch, tmp_path, capsys)
     csv = out.with_suffix(".csv").read_text().splitlines()
     assert csv[0] == "suite,benchmark,images_per_s,details"
     assert csv[1:] == ["input,train,410.5,threads=1", "train,alexnet64 float32 synthetic,99.5,share_of_peak=0.41"]
+
+
+def test_evaluation_is_timed_at_the_experiments_eval_batch_and_compared_per_image(monkeypatch):
+    from scripts import bench_train
+    monkeypatch.setattr(bench_train, "peak_gflops", lambda precision: 100.0)
+    rows = bench_train.bench("cifar_convnet", precisions=("float32",), input_kinds=("synthetic",),
+                             batch_size=16, steps=1, warmup=1, rounds=1)
+    train, evaluation = (next(r for r in rows if r["input"] == kind) for kind in ("synthetic", "evaluation, synthetic"))
+    assert (train["batch"], evaluation["batch"]) == (16, 500)  # cifar10_convnet.py: eval_batch_size=500
+    ratio = float(evaluation["vs"].removesuffix("x training"))
+    assert abs(ratio - evaluation["images_per_s"] / train["images_per_s"]) < 0.02 * ratio + 0.01
