@@ -164,8 +164,9 @@ def bench(archs=DEFAULT_ARCHS, precisions=("float32", "mixed_bfloat16"),
     come within ~10% of its synthetic row on an idle machine. Per precision,
     first the machine's peak (`peak_gflops`); per network, `rounds`
     interleaved rounds of (project step, plain-Keras reference step, evaluation
-    forward pass at the experiment's eval_batch_size) on synthetic input, each row the median of its rounds, then
-    the real input once. FLOPs per image: alexnet/flops.py.
+    forward pass at the experiment's eval_batch_size) on synthetic input, each
+    row the median of its rounds, then the real input once. FLOPs per image:
+    alexnet/flops.py.
 
     Args:
       archs: the networks (a name or a sequence); each one's experiment (CONFIGS)
