@@ -11,6 +11,10 @@ to shrink an image to 64 px and then upscale it 1.5x, so Imagenette's 224 px
 squares are shrunk once (area averaging) to 96 x 96 (max_pixels = 96^2,
 upscale 1), Tiny ImageNet's working size; they keep detail a 64 px image
 upscaled to 96 would lack, which favours the FV over the 64 px CNN a little.
+Result (run 20261207T032107Z-fv_imagenette64-ef74fa84, 6.8 min): val top-1
+error 15.18%, top-5 2.17%; alpha 3e-5 chosen, the most regularised of the
+three that tie at 14.89% held out (1e-6 to 3e-5; 1e-4 and above are worse).
+On 10% of the images (drivers.transfer): 24.56% / 3.64%.
 """
 
 from pathlib import Path
