@@ -12,7 +12,7 @@
 #   make reproduce-imagenet   the paper's ILSVRC-2012 run (GPUs and the archives)
 #   make reproduce-scaling    error against training images per class, both models
 #   make reproduce-baseline-ablation   what K, pyramid and colour add to the Fisher vectors
-#   make reproduce-transfer   Imagenette at 64 px: Tiny-ImageNet fc7 probe vs from-scratch CNN vs FV
+#   make reproduce-transfer   Imagenette at 64 px: Tiny-ImageNet fc7 probe and fine-tuning vs from-scratch CNN vs FV
 #   make reproduce-ablations  the paper's design claims (ReLU, LRN, pooling, towers, PCA noise, dropout, ten crops) on CIFAR-10
 #   make tables figures notebooks bench
 #   make tensorboard          TensorBoard on the run folders (http://localhost:6006)

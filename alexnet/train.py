@@ -54,6 +54,8 @@ def validate(config: dict) -> dict:
     if option(config, "warmup_epochs") >= config["epochs"]:
         raise ConfigError(f"warmup_epochs ({option(config, 'warmup_epochs')}) must be below epochs "
                           f"({config['epochs']}): the run would end before the warm-up does")
+    if option(config, "init_from") is not None and not isinstance(option(config, "init_from"), str):
+        raise ConfigError(f"init_from must be a run id (a string) or None, got {option(config, 'init_from')!r}")
     if config["lr_schedule"] == "plateau" and option(config, "holdout_fraction") == 0.0:
         # The plateau rule decides during training; it must not read the reported split.
         raise ConfigError("lr_schedule 'plateau' needs holdout_fraction > 0 (e.g. holdout_fraction=0.1): "
@@ -86,8 +88,10 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
     config = validate(dict(config))
     if config.get("config_file"):
         config["config_file"] = repo_relative(config["config_file"])
-    from alexnet import distribute, inputs, loop
+    from alexnet import distribute, finetune, inputs, loop
     from alexnet.trainer import Trainer
+    if option(config, "init_from"):
+        finetune.source_folder(option(config, "init_from"))  # missing: one line, before any folder exists
     dist = distribute.context(config)
     sources = inputs.make_sources(config)
     # Each worker trains on its own shard.
@@ -105,6 +109,9 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
         log = run_folder.Log(run_dir, echo=dist.chief and verbose, write=dist.chief)
         checkpoint = trainer.restore(run_dir / "checkpoints")
         if checkpoint is None:
+            if option(config, "init_from"):
+                # Before the first checkpoint, so a resumed run keeps its tuned weights.
+                log(finetune.initialise(trainer.model, option(config, "init_from")))
             if dist.chief:
                 _write_provenance(run_dir, job, sources)
             held = sources.heldout.n_images if sources.heldout is not None else 0
@@ -152,6 +159,9 @@ def _write_provenance(run_dir: Path, job, sources) -> None:
                "heldout": inputs.subset_record(held) if len(held) else None}
     extra = {"distribution": dist.describe(), "precision": dist.precision, "steps_per_epoch": job.steps,
              "params": int(job.trainer.model.count_params())}
+    if option(config, "init_from"):  # which copy of the source network's weights the run started from
+        from alexnet.finetune import source_folder
+        extra["init_from_folder"] = str(source_folder(option(config, "init_from")))
     records.write_provenance(run_dir, dataset, extra)
     if job.stats is not None:
         # What a trained model needs to see new images as it saw its training

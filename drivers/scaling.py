@@ -72,11 +72,16 @@ def _config_file(name: str) -> Path:
     return path if path.is_absolute() else EXPERIMENTS_DIR / path
 
 
-def cnn_config(config_file: str, fraction: float, seed: int, max_epochs: int) -> dict:
-    """The trainer's config of one CNN cell (the scale's own config at fraction 1)."""
+def cnn_config(config_file: str, fraction: float, seed: int, max_epochs: int, overrides: dict | None = None) -> dict:
+    """The trainer's config of one CNN cell (the scale's own config at fraction 1).
+
+    `overrides` change the scale's config before the fraction scales its epochs
+    (drivers.transfer's fine-tuning: its own epochs, learning rate and source).
+    """
     from alexnet import train
 
     config = load_config(_config_file(config_file))
+    config.update(overrides or {})
     if seed:
         # The seed varies everything: the subset, and the weights' initialisation and data order.
         config.update(seed=seed)

@@ -5,8 +5,11 @@
 experiments/transfer.py says what is compared. For each fraction of
 Imagenette's training images: the from-scratch CNN (alexnet.train) and the
 Fisher vectors (baselines.run), both configs as data scaling builds them
-(drivers.scaling.cnn_config, fv_config), and the probe (alexnet.probe) of the
-Tiny-ImageNet network: a finished run folder of its resolved config, else the
+(drivers.scaling.cnn_config, fv_config), the probe (alexnet.probe) of the
+Tiny-ImageNet network, and that network fine-tuned (alexnet.finetune: the
+from-scratch CNN's config starting from its weights, at each learning rate of
+the study's grid; reporting.transfer keeps the one with the lowest held-out
+error). The Tiny-ImageNet network is a finished run folder of its resolved config, else the
 committed model folder models/tiny_imagenet when it holds exactly that config
 (run folders do not outlive their machine; either gives the probe one config,
 `source_network`). A finished run of
@@ -30,7 +33,7 @@ from drivers.preflight import Stage
 from drivers.scaling import cnn_config, fv_config
 
 DEFAULT_CONFIG = EXPERIMENTS_DIR / "transfer.py"
-MODELS = ("fv", "cnn", "probe")  # the quick ones first
+MODELS = ("fv", "cnn", "probe", "finetune")  # the quick ones first
 # The source network committed to git (python -m alexnet.export RUN models/tiny_imagenet --model-folder).
 SOURCE_MODEL_FOLDER = REPO_ROOT / "models" / "tiny_imagenet"
 
@@ -40,12 +43,14 @@ class Run:
     """One model on one fraction of Imagenette's training images."""
 
     fraction: float
-    model: str  # 'fv', 'cnn' or 'probe'
-    config: dict | None  # None: a probe whose source network is not trained yet
+    model: str  # 'fv', 'cnn', 'probe' or 'finetune'
+    config: dict | None  # None: a probe or fine-tuning whose source network is not trained yet
+    lr: float | None = None  # fine-tuning's learning rate
 
     @property
     def label(self) -> str:
-        return f"{self.model} at {self.fraction:g} of the training images"
+        lr = f" (lr {self.lr:g})" if self.lr is not None else ""
+        return f"{self.model}{lr} at {self.fraction:g} of the training images"
 
     def finished(self, reuse_committed: bool = False) -> str | None:
         return None if self.config is None else study.finished(self.config, reuse_committed)
@@ -67,11 +72,15 @@ def source_network(definition: dict) -> tuple[Path | None, list[str]]:
     Returns:
       (folder or None when neither, lines saying which folder or why none).
     """
+    from alexnet.finetune import has_weights
+
     config = source_config(definition)
     run = run_folder.find_finished(config["experiment"], config)
-    if run is not None:
+    if run is not None and has_weights(run):
         return run, [f"source network: {run} (finished run)"]
+    ignored = [f"{run} is a finished run without weights (no checkpoint left); ignored"] if run else []
     folder, notes = model_folder_source(config, Path(SOURCE_MODEL_FOLDER))
+    notes = ignored + notes
     if folder is not None:
         return folder, [f"source network: {_shown(folder)} (run {read_json(folder / 'model.json')['source_run']})"]
     return None, notes + [f"source network: none yet (no finished run of experiments/{definition['source']}, "
@@ -123,12 +132,22 @@ def probe_config(definition: dict, source: Path, fraction: float) -> dict:
     return probe.probe_config(source, "imagenette", definition["layer"], overrides)
 
 
+def finetune_config(definition: dict, source: Path, fraction: float, lr: float) -> dict:
+    """The from-scratch CNN's config of this fraction, starting from the source network's weights
+    with the study's fine-tuning epochs (scaled with the fraction as the CNN's are) and `lr`."""
+    from alexnet import probe
+    _, run_id, _ = probe.source_network(source)
+    spec = definition["finetune"]
+    return cnn_config(definition["cnn"], fraction, definition["subset_seed"], definition["max_epochs"],
+                      {"experiment": spec["experiment"], "init_from": run_id, "lr": lr, "epochs": spec["epochs"]})
+
+
 def plan(definition: dict, fractions=None, models=MODELS) -> list[Run]:
     """The runs of the study, optionally only some fractions and models."""
     unknown = [f for f in fractions or () if not any(math.isclose(f, g) for g in definition["fractions"])]
     if unknown:
         raise ConfigError(f"fraction(s) {unknown} not in the study {definition['fractions']}")
-    source = source_network(definition)[0] if "probe" in models else None
+    source = source_network(definition)[0] if {"probe", "finetune"} & set(models) else None
     seed = definition["subset_seed"]
     runs = []
     for model in (m for m in MODELS if m in models):
@@ -139,6 +158,10 @@ def plan(definition: dict, fractions=None, models=MODELS) -> list[Run]:
                 config = cnn_config(definition["cnn"], fraction, seed, definition["max_epochs"])
             elif model == "fv":
                 config = fv_config(definition["fv"], fraction, seed)
+            elif model == "finetune":
+                runs += [Run(fraction, model, finetune_config(definition, source, fraction, lr) if source else None,
+                             lr) for lr in definition["finetune"]["lrs"]]
+                continue
             else:
                 config = probe_config(definition, source, fraction) if source else None
             runs.append(Run(fraction, model, config))
@@ -169,11 +192,12 @@ def execute(definition: dict, runs: list[Run], dry_run: bool = False, reuse_comm
     time, then writes results/transfer from every finished run of the study (`report`)."""
     todo = [r for r in runs if r.finished(reuse_committed) is None]
     print(f"transfer: {len(runs)} runs selected, {len(runs) - len(todo)} finished, {len(todo)} to run", flush=True)
-    source, lines = source_network(definition) if any(r.model == "probe" for r in runs) else (None, [])
+    source, lines = (source_network(definition) if any(r.model in ("probe", "finetune") for r in runs)
+                     else (None, []))
     for line in lines:
         print(f"  {line}", flush=True)
     for r in runs:
-        epochs = f", {r.config['epochs']} epochs" if r.model == "cnn" else ""
+        epochs = f", {r.config['epochs']} epochs" if r.model in ("cnn", "finetune") and r.config else ""
         state = ("to run, after the source network (experiments/" + definition["source"] + ")"
                  if r.config is None else "to run" if r in todo else "finished")
         print(f"  {r.label}{epochs}: {state}", flush=True)
@@ -181,11 +205,11 @@ def execute(definition: dict, runs: list[Run], dry_run: bool = False, reuse_comm
         return 0
     if any(r.config is None for r in todo):
         raise missing_source(definition)
-    preflight.check([Stage(r.model, r.config) for r in todo if r.model != "probe"]
-                    + [Stage("cnn", r.config) for r in todo if r.model == "probe"])
+    preflight.check([Stage(r.model, r.config) for r in todo if r.model in ("fv", "cnn")]
+                    + [Stage("cnn", r.config) for r in todo if r.model in ("probe", "finetune")])
     from alexnet import probe, train
     from baselines import run as baseline
-    runners = {"cnn": train.run, "fv": baseline.run, "probe": lambda c: probe.run(c, source)}
+    runners = {"cnn": train.run, "finetune": train.run, "fv": baseline.run, "probe": lambda c: probe.run(c, source)}
     for i, r in enumerate(todo, 1):
         print(f"\n=== [{i}/{len(todo)}] {r.label} ===", flush=True)
         print(f"finished {run_folder.find_or_run(r.config, runners[r.model], r.label)}", flush=True)

@@ -9,8 +9,12 @@ experiments/tiny_imagenet_alexnet.py run (its run folder, or the committed
 model folder models/tiny_imagenet exported from it) with a logistic regression
 (alexnet.probe), (b) the same network trained from scratch
 (experiments/imagenette64_alexnet.py), (c) the Fisher vectors
-(experiments/fv_imagenette64.py). The 10% CNN's epochs follow the data-scaling
-rule (drivers.scaling.cnn_config, cap max_epochs); the 10% FV fits its
+(experiments/fv_imagenette64.py), (d) the Tiny-ImageNet network fine-tuned
+(alexnet.finetune: (b)'s config starting from its weights, all layers, fc8
+afresh) for `finetune.epochs` epochs at each rate of `finetune.lrs`, the rate
+chosen on the held-out tenth (reporting.transfer). The 10% runs' epochs
+follow the data-scaling rule (drivers.scaling.cnn_config, cap max_epochs:
+45 -> 100 from scratch, 10 -> 32 fine-tuning); the 10% FV fits its
 encoder on its own images (encoder_fit='cell'), as in data scaling.
 """
 
@@ -23,5 +27,7 @@ def get_config() -> dict:
         "cnn": "imagenette64_alexnet.py",
         "fv": "fv_imagenette64.py",
         "max_epochs": 100,
+        # Fine-tuning: 1/40 to 2/5 of the from-scratch rate (0.02), about a quarter of its epochs.
+        "finetune": {"experiment": "imagenette64_finetune", "lrs": [0.0005, 0.002, 0.008], "epochs": 10},
         "subset_seed": 0,
     }

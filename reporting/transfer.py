@@ -10,10 +10,16 @@ Writes, from run records only (experiments/transfer.py says what the runs are):
 
 summary.csv columns: fraction (of Imagenette's training images), n_train_images
 (the images the final classifier or network learned from: the CNN's fit part,
-the probe's classifier's, the SVM's final fit), kind ('probe (frozen)', 'CNN
-from scratch' or 'Fisher vectors'), model, name, top-1/top-5 error in percent
-with the centre crop and, where the run evaluated them, ten crops, n_val_images,
-reference, run_id.
+the probe's classifier's, the SVM's final fit), kind ('probe (frozen)',
+'fine-tuned', 'CNN from scratch' or 'Fisher vectors'), model, name, top-1/top-5
+error in percent with the centre crop and, where the run evaluated them, ten
+crops, n_val_images, heldout_top1_err_pct (the fine-tuned runs' final held-out
+error, which chose their learning rate), lr, reference, run_id.
+
+Fine-tuning runs once per learning rate of experiments/transfer.py's grid; per
+fraction the table keeps the run with the lowest final held-out top-1 error
+(ties: the smaller rate), never reading the reported split to choose, and the
+Markdown says which rate won and whether it sits at an edge of the grid.
 
 Reference rows (`reference` True, last): the runs results/imagenette/summary.csv
 cites, the same val images at 224 px. Their records stay in
@@ -39,9 +45,11 @@ from reporting.tables import copy_records, fmt_pct, markdown_table, summary_row
 
 FOLDER = "transfer"
 REFERENCE_SCALE = "imagenette"
-KINDS = ("probe (frozen)", "CNN from scratch", "Fisher vectors")  # the table's order
+KINDS = ("probe (frozen)", "fine-tuned", "CNN from scratch", "Fisher vectors")  # the table's order
+FINETUNED = KINDS[1]
 COLUMNS = ("fraction", "n_train_images", "kind", "model", "name", "top1_err_pct_centre", "top5_err_pct_centre",
-           "top1_err_pct_10crop", "top5_err_pct_10crop", "n_val_images", "reference", "run_id")
+           "top1_err_pct_10crop", "top5_err_pct_10crop", "n_val_images", "heldout_top1_err_pct", "lr",
+           "reference", "run_id")
 ERRORS = COLUMNS[5:9]
 
 
@@ -50,10 +58,22 @@ def study_definition() -> dict:
 
 
 def kind_of(record: Record) -> str:
-    """'probe (frozen)' for alexnet.probe's runs, 'CNN from scratch' for the trainer's, else 'Fisher vectors'."""
+    """'probe (frozen)' for alexnet.probe's runs, 'fine-tuned' for the trainer's that start from
+    another run's weights (`init_from`), 'CNN from scratch' for its others, else 'Fisher vectors'."""
     if "probe_of" in record.config:
         return KINDS[0]
-    return KINDS[1] if record.kind == "cnn" else KINDS[2]
+    if record.config.get("init_from"):
+        return FINETUNED
+    return KINDS[2] if record.kind == "cnn" else KINDS[3]
+
+
+def final_heldout_error(record: Record) -> float | None:
+    """The last held-out top-1 error in metrics.csv (the trainer's runs), else None."""
+    metrics = record.metrics()
+    if "heldout_top1_err_pct" not in metrics:
+        return None
+    held = metrics["heldout_top1_err_pct"].dropna()
+    return float(held.iloc[-1]) if len(held) else None
 
 
 def n_learned(record: Record) -> int | None:
@@ -81,7 +101,36 @@ def row(record: Record, reference: bool) -> dict:
     summary = summary_row(record)
     return {"fraction": fraction_of(record), "n_train_images": n_learned(record), "kind": kind_of(record),
             "model": record.model, "name": summary["name"], **{c: summary[c] for c in ERRORS},
-            "n_val_images": summary["n_images"], "reference": reference, "run_id": record.run_id}
+            "n_val_images": summary["n_images"], "heldout_top1_err_pct": final_heldout_error(record),
+            "lr": record.config.get("lr") if kind_of(record) == FINETUNED else None,
+            "reference": reference, "run_id": record.run_id}
+
+
+def choose_finetuned(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+    """Keeps, per fraction, the fine-tuned run with the lowest final held-out top-1 error.
+
+    Returns:
+      (the frame without the other rates' runs, one dict per fraction: fraction,
+      chosen lr, grid of rates run, held-out error per rate, edge: whether the
+      chosen rate is the grid's smallest or largest).
+
+    Raises:
+      RecordError: a fine-tuned run without held-out errors (nothing to choose by).
+    """
+    tuned = frame[frame["kind"] == FINETUNED]
+    missing = tuned[tuned["heldout_top1_err_pct"].isna()]
+    if len(missing):
+        raise RecordError(f"fine-tuned run(s) without a held-out error to choose the learning rate by: "
+                          f"{', '.join(missing['run_id'])} (they need holdout_fraction > 0)")
+    keep, choices = [], []
+    for fraction, group in tuned.groupby("fraction"):
+        best = group.sort_values(["heldout_top1_err_pct", "lr"]).index[0]
+        keep.append(best)
+        grid = sorted(group["lr"])
+        choices.append({"fraction": fraction, "lr": frame.at[best, "lr"], "grid": grid,
+                        "heldout": dict(zip(group["lr"], group["heldout_top1_err_pct"])),
+                        "edge": len(grid) > 1 and frame.at[best, "lr"] in (grid[0], grid[-1])})
+    return frame[(frame["kind"] != FINETUNED) | frame.index.isin(keep)], choices
 
 
 def transfer_frame(cited: list[Record], reference: list[Record] = ()) -> pd.DataFrame:
@@ -91,6 +140,7 @@ def transfer_frame(cited: list[Record], reference: list[Record] = ()) -> pd.Data
       RecordError: a run not of Imagenette, or two runs of one model at one fraction.
     """
     frame = pd.DataFrame([row(r, False) for r in cited], columns=list(COLUMNS))
+    frame, choices = choose_finetuned(frame)
     clash = frame[frame.duplicated(["fraction", "kind"], keep=False)]
     if len(clash):
         raise RecordError(f"two runs of one model at one fraction: {', '.join(clash['run_id'])}")
@@ -101,7 +151,9 @@ def transfer_frame(cited: list[Record], reference: list[Record] = ()) -> pd.Data
         frame = pd.concat([frame, pd.DataFrame([row(r, True) for r in reference], columns=list(COLUMNS))])
     for col in ("n_train_images", "n_val_images"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    frame.attrs["lr_choices"] = choices  # for the Markdown's note on the fine-tuning rates
+    return frame
 
 
 def _pct_of_images(fraction: float) -> str:
@@ -129,7 +181,7 @@ def winner_sentences(frame: pd.DataFrame) -> list[str]:
             continue
         behind = ", and ".join(f"{r['top1_err_pct_centre'] - best['top1_err_pct_centre']:.1f} points ahead of the "
                               f"{r['kind']}, at {r['top1_err_pct_centre']:.2f}%" for r in rest)
-        verb = "win" if best["kind"] == KINDS[2] else "wins"   # 'the Fisher vectors win'
+        verb = "win" if best["kind"] == KINDS[3] else "wins"   # 'the Fisher vectors win'
         out.append(f"{where} the **{best['kind']} {verb}** on top-1 error (centre crop) with "
                    f"{best['top1_err_pct_centre']:.2f}%: {behind}.")
     return out
@@ -158,19 +210,33 @@ def transfer_markdown(frame: pd.DataFrame, definition: dict) -> str:
         "# Imagenette at 64 px: frozen Tiny-ImageNet features against training anew\n",
         "Generated by `python -m reporting.transfer` from the run records in `records/`; do not edit by hand. "
         "experiments/transfer.py says what is compared: the Tiny-ImageNet network's features with a linear "
-        "classifier (probe, frozen), the same network trained from scratch on Imagenette, and the 2012-form "
-        "Fisher vectors, each on the same training images at one fraction, holding out the same images to "
+        "classifier (probe, frozen), that network fine-tuned on Imagenette (all layers, fc8 afresh), the same "
+        "network trained from scratch on Imagenette, and the 2012-form Fisher vectors, each on the same training images at one fraction, holding out the same images to "
         f"choose its settings. Error rates in percent on Imagenette's val split ({val} images); ten crops "
         "where the run evaluated them. Learned from: the training images of the final fit.\n",
         markdown_table(table, right=("Training images", "Learned from", *table.columns[4:8]))]
     if reference.any():
         text.append("Rows marked reference are `results/imagenette/summary.md`'s: the same val images at 224 px, "
                     "not the study's 64 px, so context rather than part of the comparison.\n")
+    text += lr_choice_lines(frame.attrs.get("lr_choices", []))
     text += ["## Who wins\n", *[f"- {s}" for s in winner_sentences(frame)], ""]
     missing = missing_cells(frame, definition)
     if missing:
         text.append(f"Not run yet: {', '.join(missing)} (`make reproduce-transfer`).\n")
     return "\n".join(text)
+
+
+def lr_choice_lines(choices: list[dict]) -> list[str]:
+    """One line per fraction: the fine-tuning rate the held-out images chose, and its grid."""
+    if not choices:
+        return []
+    lines = ["Fine-tuning's learning rate, chosen per fraction on the held-out images (final held-out top-1 "
+             "error per rate; the reported split is read once, for the chosen run):\n"]
+    for c in sorted(choices, key=lambda c: -c["fraction"]):
+        grid = ", ".join(f"{lr:g}: {c['heldout'][lr]:.2f}%" for lr in c["grid"])
+        edge = " **at the grid's edge: widen the grid**" if c["edge"] else ""
+        lines.append(f"- {_pct_of_images(c['fraction'])}: lr {c['lr']:g} ({grid}){edge}")
+    return [*lines, ""]
 
 
 def reference_ids(results_dir: Path) -> list[str]:

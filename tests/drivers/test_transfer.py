@@ -40,13 +40,17 @@ def test_configs_resolve_and_validate(definition):
     assert definition["fractions"] == [1.0, 0.1] and definition["layer"] == "fc7"
 
 
-def _fake_source(definition, runs_dir):
-    """A finished-looking Tiny-ImageNet run folder (config.json and done) under runs_dir."""
+def _fake_source(definition, runs_dir, weights=True):
+    """A finished-looking Tiny-ImageNet run folder (config.json, done and, with `weights`, a
+    checkpoint index) under runs_dir."""
     config = transfer.source_config(definition)
     folder = runs_dir / f"20260101T000000Z-{config['experiment']}-{config_hash(config)}"
     folder.mkdir(parents=True)
     (folder / "config.json").write_text(json.dumps(config))
     (folder / "done").write_text("")
+    if weights:
+        (folder / "checkpoints").mkdir()
+        (folder / "checkpoints" / "checkpoint").write_text('model_checkpoint_path: "ckpt-1"\n')
     return folder
 
 
@@ -64,9 +68,18 @@ def test_every_model_of_a_fraction_sees_the_same_images(definition, runs_dir):
     source = _fake_source(definition, runs_dir)
     runs = transfer.plan(definition)
     assert {(r.model, r.fraction) for r in runs} == {(m, f) for m in transfer.MODELS for f in (1.0, 0.1)}
+    lrs = definition["finetune"]["lrs"]
+    assert len(runs) == 2 * (3 + len(lrs))
     for fraction in (1.0, 0.1):
         cells = {r.model: r.config for r in runs if math.isclose(r.fraction, fraction)}
         assert cells["probe"]["probe_of"] == source.name
+        tuned = [r.config for r in runs if r.model == "finetune" and math.isclose(r.fraction, fraction)]
+        assert [c["lr"] for c in tuned] == lrs and all(c["init_from"] == source.name for c in tuned)
+        # Fine-tuning is the from-scratch config but for its source, rate, epochs (and warm-up, scaled).
+        differ = {k for k in cells["cnn"] if cells["cnn"][k] != tuned[0].get(k)} | (set(tuned[0]) - set(cells["cnn"]))
+        scaled = {"warmup_epochs", "val_every_epochs"} if fraction < 1 else set()  # follow the epochs
+        assert differ == {"experiment", "init_from", "lr", "epochs"} | scaled
+        assert tuned[0]["epochs"] == (10 if fraction == 1.0 else 32)
         values = {model: tuple(c[k] for k in SAME_IMAGES) for model, c in cells.items()}
         assert len(set(values.values())) == 1, values
         # The study's name keeps its full-data runs out of the 224 px Imagenette table.
@@ -78,9 +91,10 @@ def test_dry_run_prints_the_plan(runs_dir, data_dir, monkeypatch, capsys):
     monkeypatch.setenv("DATA_DIR", str(data_dir))
     assert transfer.main(["--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "6 runs selected, 0 finished, 6 to run" in out
+    assert "12 runs selected, 0 finished, 12 to run" in out
     assert "cnn at 0.1 of the training images, 100 epochs: to run" in out
     assert "probe at 1 of the training images: to run, after the source network" in out
+    assert "finetune (lr 0.002) at 0.1 of the training images: to run, after the source network" in out
 
 
 def test_without_a_source_network_it_stops_before_training(runs_dir, data_dir, monkeypatch, capsys):
@@ -138,3 +152,12 @@ def test_a_model_folder_must_name_a_run_of_its_config(definition, model_folder, 
     runs_dir.mkdir()
     folder, notes = transfer.source_network(definition)
     assert folder is None and "not a run of hash" in notes[0]
+
+
+def test_a_finished_source_run_without_weights_is_ignored(definition, runs_dir):
+    """A run folder left as a record (its checkpoints gone, as results/ copies are) is no source."""
+    record = _fake_source(definition, runs_dir, weights=False)
+    folder, notes = transfer.source_network(definition)
+    assert folder is None
+    assert notes[0] == f"{record} is a finished run without weights (no checkpoint left); ignored"
+    assert all(r.config is None for r in transfer.plan(definition) if r.model in ("probe", "finetune"))

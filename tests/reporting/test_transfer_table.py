@@ -29,7 +29,8 @@ def _subset(fraction):
     return n, round(n * HELD / FULL)
 
 
-def _fake(runs_dir, fraction, model, top1, top5, stamp="20260201", config=None, **eval_extra):
+def _fake(runs_dir, fraction, model, top1, top5, stamp="20260201", config=None, lr=None, held_err=None,
+          **eval_extra):
     """A finished fake record of one study cell, shaped as alexnet.train, alexnet.probe or baselines.run write."""
     n, held = _subset(fraction)
     if model == "probe":
@@ -38,9 +39,11 @@ def _fake(runs_dir, fraction, model, top1, top5, stamp="20260201", config=None, 
                             "train_fraction": fraction, "subset_seed": 0, "holdout_fraction": 0.1, "seed": 0}
         result = {**cnn_eval(top1, top5, 3925, arch="alexnet64_fc7_probe"),
                   "train_subset": {"n_images": n, "n_fit": n - held, "n_holdout": held}}
-    elif model == "cnn":
+    elif model in ("cnn", "finetune"):
         config = config or {"experiment": "imagenette64_alexnet", "dataset": "imagenette", "arch": "alexnet64",
                             "num_classes": 10, "train_fraction": fraction}
+        if model == "finetune":
+            config = {**config, "experiment": "imagenette64_finetune", "init_from": SOURCE, "lr": lr}
         result = cnn_eval(top1, top5, 3925, arch="alexnet64")
         if fraction < 1:
             result["ten_crop"] = None        # the data-scaling rule evaluates subsets with the centre crop only
@@ -50,9 +53,12 @@ def _fake(runs_dir, fraction, model, top1, top5, stamp="20260201", config=None, 
         result = {**baseline_eval(top1, top5, 3925), "model": "dsift_colour_fv_svm",
                   "train_subset": {"n_images": n, "n_holdout": held, "final_fit_includes_holdout": False}}
     result.update(eval_extra)
-    stamp = f"{stamp}T{int(fraction * 100):03d}{'pcf'.index(model[0]):03d}Z"
-    run_dir = make_run(runs_dir, stamp, config, result)
-    if model == "cnn":
+    order = ("probe", "cnn", "fv", "finetune").index(model) * 10 + int(1e4 * (lr or 0)) % 10
+    stamp = f"{stamp}T{int(fraction * 100):03d}{order:03d}Z"
+    metrics = [{"epoch": 1, "heldout_top1_err_pct": held_err + 5}, {"epoch": 2, "heldout_top1_err_pct": held_err}] \
+        if held_err is not None else None
+    run_dir = make_run(runs_dir, stamp, config, result, metrics)
+    if model in ("cnn", "finetune"):
         prov = records.read_json(run_dir / "provenance.json")
         prov["dataset"]["trained_on"] = n - held
         records.write_json_atomic(run_dir / "provenance.json", prov)
@@ -83,7 +89,7 @@ def test_summary_has_one_row_per_fraction_and_model_and_copies_the_records(tmp_p
     assert sorted(p.name for p in (results / "transfer" / "records").iterdir()) == sorted(ids.values())
     text = (results / "transfer" / "summary.md").read_text()
     assert "| 10% | 852 | CNN from scratch | AlexNet at 64 px (conv1 5x5 stride 2) | 60.40 | 20.00 | — | — |" in text
-    assert "Not run yet" not in text
+    assert "Not run yet: fine-tuned at 100%, fine-tuned at 10% (`make reproduce-transfer`)." in text
     # Without --run-ids the copies are the records: a fresh clone gets the same table.
     before = (results / "transfer" / "summary.csv").read_text()
     transfer_report.generate(tmp_path / "no-runs", results, (), definition)
@@ -166,7 +172,7 @@ def test_with_nothing_finished_the_command_says_what_is_missing_in_one_line(tmp_
     assert transfer_report.main(argv) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith("error: no transfer-study runs to cite")
-    assert ("missing: probe (frozen), CNN from scratch, Fisher vectors at 100% and 10% of Imagenette's "
+    assert ("missing: probe (frozen), fine-tuned, CNN from scratch, Fisher vectors at 100% and 10% of Imagenette's "
             "training images (run `make reproduce-transfer` first)") in err[0]
     assert transfer_report.main([*argv, "--run-ids", unfinished.name]) == 2
     err = capsys.readouterr().err.strip().splitlines()
@@ -190,4 +196,35 @@ def test_the_driver_reports_every_finished_run_of_its_plan(runs_dir, tmp_path, d
     frame = pd.read_csv(results / "transfer" / "summary.csv")
     assert sorted(frame["run_id"]) == sorted(ids)
     text = (results / "transfer" / "summary.md").read_text()
-    assert "Not run yet: probe (frozen) at 100%, probe (frozen) at 10% (`make reproduce-transfer`)." in text
+    assert ("Not run yet: probe (frozen) at 100%, fine-tuned at 100%, probe (frozen) at 10%, fine-tuned at 10% "
+            "(`make reproduce-transfer`).") in text
+
+
+def test_fine_tuning_keeps_the_rate_with_the_lowest_heldout_error_per_fraction(tmp_path, definition):
+    runs_dir, results = tmp_path / "runs", tmp_path / "results"
+    ids = list(_study(runs_dir).values())
+    # val errors that would pick other rates: the choice must read the held-out errors only.
+    tuned = {(1.0, 0.0005): (18.0, 30.0), (1.0, 0.002): (25.0, 20.0), (1.0, 0.008): (40.0, 35.0),
+             (0.1, 0.0005): (20.0, 50.0), (0.1, 0.002): (30.0, 45.0), (0.1, 0.008): (31.0, 40.0)}
+    ids += [_fake(runs_dir, f, "finetune", top1, 3.0, lr=lr, held_err=held).name
+            for (f, lr), (top1, held) in tuned.items()]
+    transfer_report.generate(runs_dir, results, ids, definition)
+    frame = pd.read_csv(results / "transfer" / "summary.csv")
+    rows = frame[frame["kind"] == "fine-tuned"]
+    assert rows[["fraction", "lr", "heldout_top1_err_pct", "top1_err_pct_centre"]].values.tolist() == \
+        [[1.0, 0.002, 20.0, 25.0], [0.1, 0.008, 40.0, 31.0]]
+    assert frame["kind"].tolist()[:4] == ["probe (frozen)", "fine-tuned", "CNN from scratch", "Fisher vectors"]
+    assert frame[frame["kind"] != "fine-tuned"]["lr"].isna().all()
+    text = (results / "transfer" / "summary.md").read_text()
+    assert "- 100% of Imagenette's training images: lr 0.002 (0.0005: 30.00%, 0.002: 20.00%, 0.008: 35.00%)\n" in text
+    assert ("- 10% of Imagenette's training images: lr 0.008 (0.0005: 50.00%, 0.002: 45.00%, 0.008: 40.00%) "
+            "**at the grid's edge: widen the grid**") in text
+    # Every rate's record is kept beside the table, the unchosen ones included.
+    assert len(list((results / "transfer" / "records").iterdir())) == len(ids)
+
+
+def test_a_fine_tuned_run_without_heldout_errors_is_refused(tmp_path, definition):
+    runs_dir = tmp_path / "runs"
+    lone = _fake(runs_dir, 1.0, "finetune", 20.0, 3.0, lr=0.002)
+    with pytest.raises(RecordError, match=f"without a held-out error to choose the learning rate by: {lone.name}"):
+        transfer_report.generate(runs_dir, tmp_path / "results", [lone.name], definition)
