@@ -72,7 +72,8 @@ def _config_file(name: str) -> Path:
     return path if path.is_absolute() else EXPERIMENTS_DIR / path
 
 
-def cnn_config(config_file: str, fraction: float, seed: int, max_epochs: int, overrides: dict | None = None) -> dict:
+def cnn_config(config_file: str, fraction: float, seed: int, max_epochs: int,
+               overrides: dict | None = None) -> dict:
     """The trainer's config of one CNN cell (the scale's own config at fraction 1).
 
     `overrides` change the scale's config before the fraction scales its epochs

@@ -9,10 +9,11 @@ Fisher vectors (baselines.run), both configs as data scaling builds them
 Tiny-ImageNet network, and that network fine-tuned (alexnet.finetune: the
 from-scratch CNN's config starting from its weights, at each learning rate of
 the study's grid; reporting.transfer keeps the one with the lowest held-out
-error). The Tiny-ImageNet network is a finished run folder of its resolved config, else the
-committed model folder models/tiny_imagenet when it holds exactly that config
-(run folders do not outlive their machine; either gives the probe one config,
-`source_network`). A finished run of
+error). The Tiny-ImageNet network is a finished run folder of its resolved
+config that still holds its weights, else the committed model folder
+models/tiny_imagenet when it holds exactly that config (run folders do not
+outlive their machine; either gives the probe one config, `source_network`).
+A finished run of
 exactly a config is reused, an unfinished one resumed (run_folder.find_or_run).
 After the runs, results/transfer is regenerated from every finished run of the
 plan (reporting.transfer).
