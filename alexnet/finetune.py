@@ -14,9 +14,11 @@ weights), every layer but the classifier takes the source's weights; fc8 keeps
 its fresh initialisation, since the target's classes are not the source's.
 Then all layers train together at the config's (small) learning rate: the
 "fine-tuning" of Girshick et al. 2014 and of Chatfield et al. 2014's
-transfer experiments, beside the frozen probe (alexnet.probe). The source must be the same
-network (arch, towers, widths); the input size may differ where the weights
-fit (the small-image networks' pool5 is 4x4 at 56 and 64 px alike). The
+transfer experiments, beside the frozen probe (alexnet.probe). The source must be a finished
+run of the same network (arch and design switches, checked before the run
+folder is made; every layer's shapes, checked as the weights are copied); the
+input size may differ where the weights fit (the small-image networks' pool5
+is 4x4 at 56 and 64 px alike). The
 colour statistics are the target's own, as for any run; the first layer
 adapts to the small shift between two sets of ImageNet photographs.
 """
@@ -27,6 +29,7 @@ from pathlib import Path
 
 from alexnet import records, run_folder
 from alexnet.config import ConfigError
+from alexnet.defaults import MODEL_SWITCHES, option
 
 CLASSIFIER = "fc8"  # re-initialised: the target has its own classes
 MODELS_DIR = records.REPO_ROOT / "models"
@@ -38,22 +41,45 @@ def has_weights(run_dir: Path) -> bool:
 
 
 def source_folder(run_id: str, models_dir: Path | None = None) -> Path:
-    """The folder holding run `run_id`'s trained network: its run folder, else a model folder.
+    """The folder holding finished run `run_id`'s network: its run folder, else a model folder.
 
     Raises:
       ConfigError: neither holds it (one line saying where it looked and how to make one).
     """
     run_dir = run_folder.runs_root() / run_id
-    if has_weights(run_dir):
+    if has_weights(run_dir) and run_folder.is_done(run_dir):
         return run_dir
     models_dir = Path(models_dir or MODELS_DIR)
     for model_json in sorted(models_dir.glob("*/model.json")):
         if records.read_json(model_json).get("source_run") == run_id:
             return model_json.parent
-    state = "holds no checkpoint" if run_dir.exists() else "does not exist"
+    state = ("is not finished" if has_weights(run_dir) else "holds no checkpoint" if run_dir.exists()
+             else "does not exist")
     raise ConfigError(f"init_from={run_id!r}: {run_dir} {state} and no model folder under {models_dir} "
                       "was exported from that run; train it first, or export it with "
                       f"`python -m alexnet.export RUN {models_dir.name}/NAME --model-folder`")
+
+
+def check_source(config: dict) -> Path:
+    """The folder of `config`'s source network, once it is known to be the same network.
+
+    Compares the recorded configs (arch and the design switches), so a
+    mismatch is one line before any run folder exists; `initialise` still
+    checks every layer's shapes.
+
+    Raises:
+      ConfigError: no such network (`source_folder`), or another arch or switch.
+    """
+    run_id = option(config, "init_from")
+    folder = source_folder(run_id)
+    source = records.read_json(folder / "config.json")
+    mine, theirs = ({"arch": c.get("arch"), **{key: option(c, key) for key in MODEL_SWITCHES}}
+                    for c in (config, source))
+    for key in mine:
+        if mine[key] != theirs[key]:
+            raise ConfigError(f"init_from={run_id!r}: {key} is {mine[key]!r} here but {theirs[key]!r} in the source "
+                              "network; fine-tuning needs the same network as the source")
+    return folder
 
 
 def initialise(model, run_id: str, models_dir: Path | None = None) -> str:

@@ -90,8 +90,8 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
         config["config_file"] = repo_relative(config["config_file"])
     from alexnet import distribute, finetune, inputs, loop
     from alexnet.trainer import Trainer
-    if option(config, "init_from"):
-        finetune.source_folder(option(config, "init_from"))  # missing: one line, before any folder exists
+    if option(config, "init_from") and not _resumable(config, run_dir):
+        finetune.check_source(config)  # missing or another network: one line, before any folder exists
     dist = distribute.context(config)
     sources = inputs.make_sources(config)
     # Each worker trains on its own shard.
@@ -129,6 +129,13 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
         if lock:
             lock.release()
     return run_dir
+
+
+def _resumable(config: dict, run_dir) -> bool:
+    """Whether this run resumes from a checkpoint (its weights then need no source network)."""
+    from alexnet.finetune import has_weights
+    folder = Path(run_dir) if run_dir else run_folder.find_unfinished(config["experiment"], config)
+    return folder is not None and has_weights(folder)
 
 
 def _fit(job, run_dir: Path, log, verbose: bool) -> None:

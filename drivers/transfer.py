@@ -66,12 +66,16 @@ def source_config(definition: dict) -> dict:
 def source_network(definition: dict) -> tuple[Path | None, list[str]]:
     """The source network's folder, and the plan's lines about it.
 
-    A finished run folder of the source config, else `SOURCE_MODEL_FOLDER` when
-    it holds exactly that config (`model_folder_source`). Only folders with
-    weights count, even with --reuse-committed: a committed record lacks them.
+    A finished run folder of the source config that holds its weights, else
+    `SOURCE_MODEL_FOLDER` when it holds exactly that config
+    (`model_folder_source`), else a finished run folder whose checkpoints are
+    gone: it still names the run, so the plan's probe and fine-tuning configs
+    (and the records of those already run) are found, but `execute` refuses to
+    run one from it (`weightless`). A committed record never counts: it
+    names no run folder on this machine.
 
     Returns:
-      (folder or None when neither, lines saying which folder or why none).
+      (folder or None when none, lines saying which folder or why none).
     """
     from alexnet.finetune import has_weights
 
@@ -79,13 +83,21 @@ def source_network(definition: dict) -> tuple[Path | None, list[str]]:
     run = run_folder.find_finished(config["experiment"], config)
     if run is not None and has_weights(run):
         return run, [f"source network: {run} (finished run)"]
-    ignored = [f"{run} is a finished run without weights (no checkpoint left); ignored"] if run else []
     folder, notes = model_folder_source(config, Path(SOURCE_MODEL_FOLDER))
-    notes = ignored + notes
     if folder is not None:
         return folder, [f"source network: {_shown(folder)} (run {read_json(folder / 'model.json')['source_run']})"]
+    if run is not None:
+        return run, notes + [f"source network: {run} (finished run, its weights gone: enough to find the "
+                             "records of its probes, not to run one)"]
     return None, notes + [f"source network: none yet (no finished run of experiments/{definition['source']}, "
                           f"no model folder {_shown(Path(SOURCE_MODEL_FOLDER))} of its config)"]
+
+
+def weightless(source: Path | None) -> bool:
+    """A run folder whose checkpoints are gone (`source_network`'s last resort)."""
+    from alexnet import predict
+    from alexnet.finetune import has_weights
+    return source is not None and not predict.is_model_folder(source) and not has_weights(source)
 
 
 def model_folder_source(config: dict, folder: Path) -> tuple[Path | None, list[str]]:
@@ -206,6 +218,11 @@ def execute(definition: dict, runs: list[Run], dry_run: bool = False, reuse_comm
         return 0
     if any(r.config is None for r in todo):
         raise missing_source(definition)
+    if weightless(source) and any(r.model in ("probe", "finetune") for r in todo):
+        raise ConfigError(f"the source network's run folder {source} holds no checkpoint any more, and no model "
+                          f"folder {_shown(Path(SOURCE_MODEL_FOLDER))} was exported from it: retrain it "
+                          f"(`python -m alexnet.train --config experiments/{definition['source']}`), or export it "
+                          "where it still has its weights")
     preflight.check([Stage(r.model, r.config) for r in todo if r.model in ("fv", "cnn")]
                     + [Stage("cnn", r.config) for r in todo if r.model in ("probe", "finetune")])
     from alexnet import probe, train

@@ -13,13 +13,16 @@ summary.csv columns: fraction (of Imagenette's training images), n_train_images
 the probe's classifier's, the SVM's final fit), kind ('probe (frozen)',
 'fine-tuned', 'CNN from scratch' or 'Fisher vectors'), model, name, top-1/top-5
 error in percent with the centre crop and, where the run evaluated them, ten
-crops, n_val_images, heldout_top1_err_pct (the fine-tuned runs' final held-out
-error, which chose their learning rate), lr, reference, run_id.
+crops, n_val_images, heldout_top1_err_pct (the trainer's runs' final held-out
+top-1 error; for the fine-tuned runs, what chose their learning rate), lr (the
+fine-tuned runs'), reference, run_id.
 
 Fine-tuning runs once per learning rate of experiments/transfer.py's grid; per
 fraction the table keeps the run with the lowest final held-out top-1 error
-(ties: the smaller rate), never reading the reported split to choose, and the
-Markdown says which rate won and whether it sits at an edge of the grid.
+(ties: the smaller rate). Each rate's run evaluates the reported split at its
+end, as every training run does, but the choice reads the held-out errors
+only. The Markdown says which rate won, whether it sits at an edge of the
+grid, and which rates have not run yet.
 
 Reference rows (`reference` True, last): the runs results/imagenette/summary.csv
 cites, the same val images at 224 px. Their records stay in
@@ -106,16 +109,20 @@ def row(record: Record, reference: bool) -> dict:
             "reference": reference, "run_id": record.run_id}
 
 
-def choose_finetuned(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
+def choose_finetuned(frame: pd.DataFrame, grid=None) -> tuple[pd.DataFrame, list[dict]]:
     """Keeps, per fraction, the fine-tuned run with the lowest final held-out top-1 error.
+
+    Args:
+      grid: the study's learning rates (experiments/transfer.py); default: the rates run.
 
     Returns:
       (the frame without the other rates' runs, one dict per fraction: fraction,
-      chosen lr, grid of rates run, held-out error per rate, edge: whether the
-      chosen rate is the grid's smallest or largest).
+      chosen lr, grid, held-out error per rate run, missing: the grid's rates
+      not run, edge: whether the chosen rate is the grid's smallest or largest).
 
     Raises:
-      RecordError: a fine-tuned run without held-out errors (nothing to choose by).
+      RecordError: a fine-tuned run without held-out errors (nothing to choose
+        by), or two runs of one rate at one fraction.
     """
     tuned = frame[frame["kind"] == FINETUNED]
     missing = tuned[tuned["heldout_top1_err_pct"].isna()]
@@ -124,23 +131,31 @@ def choose_finetuned(frame: pd.DataFrame) -> tuple[pd.DataFrame, list[dict]]:
                           f"{', '.join(missing['run_id'])} (they need holdout_fraction > 0)")
     keep, choices = [], []
     for fraction, group in tuned.groupby("fraction"):
+        twice = group[group.duplicated("lr", keep=False)]
+        if len(twice):
+            raise RecordError(f"two fine-tuned runs of one learning rate at one fraction: {', '.join(twice['run_id'])}")
         best = group.sort_values(["heldout_top1_err_pct", "lr"]).index[0]
         keep.append(best)
-        grid = sorted(group["lr"])
-        choices.append({"fraction": fraction, "lr": frame.at[best, "lr"], "grid": grid,
+        rates = sorted(grid or group["lr"])
+        chosen = frame.at[best, "lr"]
+        choices.append({"fraction": fraction, "lr": chosen, "grid": rates,
                         "heldout": dict(zip(group["lr"], group["heldout_top1_err_pct"])),
-                        "edge": len(grid) > 1 and frame.at[best, "lr"] in (grid[0], grid[-1])})
+                        "missing": [lr for lr in rates if not any(math.isclose(lr, r) for r in group["lr"])],
+                        "edge": len(rates) > 1 and any(math.isclose(chosen, r) for r in (rates[0], rates[-1]))})
     return frame[(frame["kind"] != FINETUNED) | frame.index.isin(keep)], choices
 
 
-def transfer_frame(cited: list[Record], reference: list[Record] = ()) -> pd.DataFrame:
+def transfer_frame(cited: list[Record], reference: list[Record] = (), lr_grid=None) -> pd.DataFrame:
     """Study rows by fraction (largest first) and kind, then the reference rows.
+
+    Args:
+      lr_grid: the study's fine-tuning rates (`choose_finetuned`).
 
     Raises:
       RecordError: a run not of Imagenette, or two runs of one model at one fraction.
     """
     frame = pd.DataFrame([row(r, False) for r in cited], columns=list(COLUMNS))
-    frame, choices = choose_finetuned(frame)
+    frame, choices = choose_finetuned(frame, lr_grid)
     clash = frame[frame.duplicated(["fraction", "kind"], keep=False)]
     if len(clash):
         raise RecordError(f"two runs of one model at one fraction: {', '.join(clash['run_id'])}")
@@ -191,8 +206,16 @@ def missing_cells(frame: pd.DataFrame, definition: dict) -> list[str]:
     """The study's (kind, fraction) cells without a row, e.g. 'probe (frozen) at 10%'."""
     study = frame[~frame["reference"].astype(bool)]
     have = {(k, f) for k, f in zip(study["kind"], study["fraction"])}
-    return [f"{kind} at {fraction * 100:g}%" for fraction in definition["fractions"] for kind in KINDS
-            if not any(k == kind and math.isclose(f, fraction) for k, f in have)]
+    rates = {c["fraction"]: c["missing"] for c in frame.attrs.get("lr_choices", [])}
+    out = []
+    for fraction in definition["fractions"]:
+        for kind in KINDS:
+            if not any(k == kind and math.isclose(f, fraction) for k, f in have):
+                out.append(f"{kind} at {fraction * 100:g}%")
+            elif kind == FINETUNED:
+                missing = next((m for f, m in rates.items() if math.isclose(f, fraction)), [])
+                out += [f"{kind} (lr {lr:g}) at {fraction * 100:g}%" for lr in missing]
+    return out
 
 
 def transfer_markdown(frame: pd.DataFrame, definition: dict) -> str:
@@ -231,9 +254,10 @@ def lr_choice_lines(choices: list[dict]) -> list[str]:
     if not choices:
         return []
     lines = ["Fine-tuning's learning rate, chosen per fraction on the held-out images (final held-out top-1 "
-             "error per rate; the reported split is read once, for the chosen run):\n"]
+             "error per rate; the val errors of the other rates' runs, in their records, take no part):\n"]
     for c in sorted(choices, key=lambda c: -c["fraction"]):
-        grid = ", ".join(f"{lr:g}: {c['heldout'][lr]:.2f}%" for lr in c["grid"])
+        grid = ", ".join(f"{lr:g}: {c['heldout'][lr]:.2f}%" if lr in c["heldout"] else f"{lr:g}: not run"
+                         for lr in c["grid"])
         edge = " **at the grid's edge: widen the grid**" if c["edge"] else ""
         lines.append(f"- {_pct_of_images(c['fraction'])}: lr {c['lr']:g} ({grid}){edge}")
     return [*lines, ""]
@@ -268,7 +292,8 @@ def generate(runs_dir: Path, results_dir: Path, run_ids=(), definition: dict | N
     found = discover(runs_dir, results_dir)
     cited = lookup(found, ids, runs_dir, results_dir)
     reference = lookup(found, [i for i in reference_ids(results_dir) if i not in ids], runs_dir, results_dir)
-    frame = transfer_frame(cited, reference)     # first, so a broken record changes nothing on disk
+    lr_grid = (definition.get("finetune") or {}).get("lrs")
+    frame = transfer_frame(cited, reference, lr_grid)     # first, so a broken record changes nothing on disk
     markdown = transfer_markdown(frame, definition)
     copy_records(cited, out / "records", confusion=False)
     csv_path, md_path = out / "summary.csv", out / "summary.md"

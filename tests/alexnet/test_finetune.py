@@ -23,8 +23,9 @@ def source(data_dir, tmp_path_factory):
     images = link_cifar(data_dir, root / "source", SOURCE_CLASSES, 40, 8)
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("RUNS_DIR", str(root / "runs"))
-        run_dir = train.run(train.resolve_config(CONFIG, [f"dataset='{images}'", "num_classes=3", *QUICK]),
-                            verbose=False)
+        # float32, where the target runs mixed_bfloat16: loading the source must not change the target's policy.
+        run_dir = train.run(train.resolve_config(CONFIG, [f"dataset='{images}'", "num_classes=3", *QUICK,
+                                                          "precision='float32'"]), verbose=False)
     return run_dir, link_cifar(data_dir, root / "target", TARGET_CLASSES, 40, 8)
 
 
@@ -36,10 +37,14 @@ def _target_config(target, run_id, *more):
 def test_every_layer_but_fc8_starts_from_the_source(source, monkeypatch):
     run_dir, _ = source
     monkeypatch.setenv("RUNS_DIR", str(run_dir.parent))
-    from alexnet.model import build_model
+    import keras
+
+    from alexnet.model import build_model, set_precision
     trained = evaluate.load_model(run_dir)
+    set_precision("mixed_bfloat16")
     fresh = build_model("cifar_alexnet", 4, 32, init="he")
     line = finetune.initialise(fresh, run_dir.name)
+    assert keras.config.dtype_policy().name == "mixed_bfloat16"   # the source's float32 left no trace
     assert line.startswith(f"fine-tuning from run {run_dir.name} ({run_dir}): ")
     with_weights = [layer.name for layer in fresh.layers if layer.weights]
     assert with_weights[-1] == "fc8" and len(with_weights) > 5
@@ -70,17 +75,23 @@ def test_a_fine_tuning_run_trains_from_the_source_and_a_resume_keeps_its_weights
         raise AssertionError("a resumed run took the source's weights again")
 
     monkeypatch.setattr(finetune, "initialise", no_copy)
+    monkeypatch.setattr(finetune, "check_source", no_copy)   # nor need the source: it may be gone by now
     assert train.run(config, tuned, verbose=False) == tuned
     assert "resuming" in (tuned / "log.txt").read_text().split(log)[-1]
 
 
-def test_a_model_folder_exported_from_the_source_run_serves_as_the_source(source, monkeypatch, tmp_path):
+def test_a_bfloat16_model_folder_exported_from_the_source_run_serves_as_the_source(source, monkeypatch, tmp_path):
     run_dir, _ = source
     from alexnet import export
-    monkeypatch.setenv("RUNS_DIR", str(tmp_path / "elsewhere"))    # the run folder is gone: a new machine
-    export.export_model_folder(run_dir, tmp_path / "models" / "source", weights="float32", command="test")
+    from alexnet.model import build_model
+    # As models/ holds them: weights rounded to bfloat16. The run folder is gone: a new machine.
+    export.export_model_folder(run_dir, tmp_path / "models" / "source", weights="bfloat16", command="test")
+    monkeypatch.setenv("RUNS_DIR", str(tmp_path / "elsewhere"))
     assert finetune.source_folder(run_dir.name, tmp_path / "models") == tmp_path / "models" / "source"
-    assert finetune.source_folder(run_dir.name, tmp_path / "models") != run_dir
+    fresh = build_model("cifar_alexnet", 4, 32, init="he")
+    assert "weights copied" in finetune.initialise(fresh, run_dir.name, tmp_path / "models")
+    kernel = fresh.get_layer("conv1").kernel.numpy()
+    assert kernel.dtype == np.float32 and np.array_equal(kernel, kernel.astype("bfloat16").astype(np.float32))
 
 
 def test_a_missing_source_is_one_line_before_any_run_folder(source, monkeypatch, tmp_path, capsys):
@@ -95,6 +106,27 @@ def test_a_missing_source_is_one_line_before_any_run_folder(source, monkeypatch,
                    f"not exist and no model folder under {tmp_path / 'models'} was exported from that run; train "
                    "it first, or export it with `python -m alexnet.export RUN models/NAME --model-folder`"]
     assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())
+
+
+def test_another_network_or_an_unfinished_source_is_one_line_before_any_run_folder(source, monkeypatch,
+                                                                                   tmp_path, capsys):
+    run_dir, target = source
+    runs = run_dir.parent
+    monkeypatch.setenv("RUNS_DIR", str(runs))
+    before = set(runs.iterdir())
+    argv = ["--config", str(CONFIG), f"dataset='{target}'", "num_classes=4", f"init_from='{run_dir.name}'", *QUICK]
+    assert train.main([*argv, "towers='one_half'"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"error: init_from='{run_dir.name}': towers is 'one_half' here but 'one' in the source network; "
+        "fine-tuning needs the same network as the source"]
+    (run_dir / "done").rename(run_dir / "done.kept")          # the source, unfinished
+    try:
+        assert train.main(argv) == 2
+    finally:
+        (run_dir / "done.kept").rename(run_dir / "done")
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and f"{run_dir} is not finished and no model folder" in err[0]
+    assert set(runs.iterdir()) == before
 
 
 def test_another_network_is_refused_naming_the_layer(source, monkeypatch):

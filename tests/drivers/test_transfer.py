@@ -154,10 +154,31 @@ def test_a_model_folder_must_name_a_run_of_its_config(definition, model_folder, 
     assert folder is None and "not a run of hash" in notes[0]
 
 
-def test_a_finished_source_run_without_weights_is_ignored(definition, runs_dir):
-    """A run folder left as a record (its checkpoints gone, as results/ copies are) is no source."""
+def test_a_finished_source_run_without_weights_names_the_run_but_runs_nothing(definition, runs_dir, data_dir,
+                                                                              monkeypatch, capsys):
+    """A run folder left as a record (its checkpoints gone) still names the probes' and fine-tunings'
+    configs, so their finished records are found; running one from it is refused in one line."""
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
     record = _fake_source(definition, runs_dir, weights=False)
     folder, notes = transfer.source_network(definition)
-    assert folder is None
-    assert notes[0] == f"{record} is a finished run without weights (no checkpoint left); ignored"
-    assert all(r.config is None for r in transfer.plan(definition) if r.model in ("probe", "finetune"))
+    assert folder == record and notes[-1].startswith(f"source network: {record} (finished run, its weights gone")
+    assert all(r.config["probe_of" if r.model == "probe" else "init_from"] == record.name
+               for r in transfer.plan(definition) if r.model in ("probe", "finetune"))
+    # A model folder of the same config, with its network, comes before it.
+    config = transfer.source_config(definition)
+    exported = _fake_model_folder(transfer.SOURCE_MODEL_FOLDER, config, record.name)
+    assert transfer.source_network(definition)[0] == exported
+    import shutil
+    shutil.rmtree(exported)
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("nothing may run")
+
+    monkeypatch.setattr(train, "run", no_training)
+    monkeypatch.setattr(baseline, "run", no_training)
+    assert transfer.main(["--models", "probe", "finetune"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"error: the source network's run folder {record} holds no checkpoint any more, and no model "
+                   f"folder {transfer._shown(transfer.SOURCE_MODEL_FOLDER)} was exported from it: retrain it "
+                   "(`python -m alexnet.train --config experiments/tiny_imagenet_alexnet.py`), or export it "
+                   "where it still has its weights"]

@@ -228,3 +228,20 @@ def test_a_fine_tuned_run_without_heldout_errors_is_refused(tmp_path, definition
     lone = _fake(runs_dir, 1.0, "finetune", 20.0, 3.0, lr=0.002)
     with pytest.raises(RecordError, match=f"without a held-out error to choose the learning rate by: {lone.name}"):
         transfer_report.generate(runs_dir, tmp_path / "results", [lone.name], definition)
+
+
+def test_a_rate_not_run_yet_is_named_and_a_rate_run_twice_is_an_error(tmp_path, definition):
+    runs_dir, results = tmp_path / "runs", tmp_path / "results"
+    ids = list(_study(runs_dir).values())
+    ids += [_fake(runs_dir, 1.0, "finetune", 20.0, 3.0, lr=lr, held_err=held).name
+            for lr, held in ((0.0005, 30.0), (0.002, 25.0))]          # 0.008 not run yet
+    transfer_report.generate(runs_dir, results, ids, definition)
+    text = (results / "transfer" / "summary.md").read_text()
+    # The edge is the study's grid's: 0.002 lies inside 0.0005-0.008 even with 0.008 missing.
+    assert "- 100% of Imagenette's training images: lr 0.002 (0.0005: 30.00%, 0.002: 25.00%, 0.008: not run)\n" in text
+    assert "Not run yet: fine-tuned (lr 0.008) at 100%, fine-tuned at 10% (`make reproduce-transfer`)." in text
+    again = _fake(runs_dir, 1.0, "finetune", 21.0, 3.0, lr=0.002, held_err=24.0, stamp="20260301",
+                  config={"experiment": "imagenette64_alexnet", "dataset": "imagenette", "arch": "alexnet64",
+                          "num_classes": 10, "train_fraction": 1.0, "seed": 1})
+    with pytest.raises(RecordError, match="two fine-tuned runs of one learning rate at one fraction"):
+        transfer_report.generate(runs_dir, results, [*ids, again.name], definition)
