@@ -7,7 +7,7 @@
 #   make reproduce            Imagenette: AlexNet vs dense SIFT + Fisher vectors
 #   make reproduce-cifar10    the same comparison on CIFAR-10 (CPU-friendly)
 #   make reproduce-cifar10-ensemble   the paper's ensemble row at CIFAR scale (3 small AlexNets)
-#   make reproduce-tiny-imagenet      200 ImageNet classes at 64 px, top-5 as in the paper (~3.6 h on 2 cores)
+#   make reproduce-tiny-imagenet      200 ImageNet classes at 64 px, top-5 as in the paper (~5.9 h on 2 cores)
 #   make reproduce-tiny-imagenet-classes   both models at 10, 50 and 200 of those classes
 #   make reproduce-imagenet   the paper's ILSVRC-2012 run (GPUs and the archives)
 #   make reproduce-scaling    error against training images per class, both models

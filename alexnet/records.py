@@ -235,8 +235,12 @@ def write_eval(run_dir: Path, result: dict) -> None:
 
 
 def copy_record(run_dir: Path, dest_root: Path, names: Iterable[str] = (
-        "config.json", "provenance.json", "metrics.csv", "eval.json")) -> Path:
-    """Copies the small files of a run record (no checkpoints) under dest_root/<run id>/."""
+        "config.json", "provenance.json", "metrics.csv", "eval.json", "fit_gap.json")) -> Path:
+    """Copies the small files of a run record (no checkpoints) under dest_root/<run id>/.
+
+    fit_gap.json, where `alexnet.evaluate --fit-gap` wrote one, backs the fit
+    gaps docs/recipes.md cites.
+    """
     run_dir = Path(run_dir)
     dest = Path(dest_root) / run_dir.name
     dest.mkdir(parents=True, exist_ok=True)

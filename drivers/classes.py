@@ -48,11 +48,21 @@ def dataset_name(classes: int) -> str:
     return "tiny_imagenet" if classes == ALL_CLASSES else f"tiny_imagenet:{classes}"
 
 
-def cnn_config(config_file: str, classes: int, max_epochs: int) -> dict:
-    """The trainer's config at `classes` classes: the 200-class recipe, epochs scaled as in data scaling."""
+def cnn_config(config_file: str, classes: int, max_epochs: int, overrides: dict | None = None) -> dict:
+    """The trainer's config at `classes` classes: the 200-class recipe, epochs scaled as in data scaling.
+
+    `overrides` change the recipe at every number of classes alike, before the
+    epochs are scaled; a key set to None is removed (its default applies), so
+    an earlier recipe's runs stay found by their exact config.
+    """
     from alexnet import train
 
     config = load_config(EXPERIMENTS_DIR / config_file)
+    for key, value in (overrides or {}).items():
+        if value is None:
+            config.pop(key, None)
+        else:
+            config[key] = value
     if classes < ALL_CLASSES:
         base = config["epochs"]
         epochs = scaled_epochs(base, classes / ALL_CLASSES, max_epochs)
@@ -87,7 +97,8 @@ def plan(definition: dict, classes=None, models=MODELS) -> list[Run]:
         for n in sorted(definition["classes"]):
             if classes and n not in classes:
                 continue
-            config = (cnn_config(definition["cnn"], n, definition["max_epochs"]) if model == "cnn"
+            config = (cnn_config(definition["cnn"], n, definition["max_epochs"], definition.get("cnn_overrides"))
+                      if model == "cnn"
                       else fv_config(definition["fv"], n))
             runs.append(Run(n, model, config))
     return runs

@@ -8,11 +8,11 @@ what the runs are):
     results/tiny_imagenet/classes.csv           one row per (classes, model): top-1/top-5 (centre)
     results/tiny_imagenet/classes.md            the same, with the CNN's lead per number of classes
     results/tiny_imagenet/figures/classes.png   the lead against the number of classes
-    results/tiny_imagenet_classes/records/      the subset runs' records (the 200-class
-                                                runs' are in results/tiny_imagenet/records)
+    results/tiny_imagenet_classes/records/      every cited run's record, the 200-class pair's too
 
-Without --run-ids it cites the committed subset records and the 200-class
-pair that results/tiny_imagenet/summary.csv cites. The lead is the Fisher
+Without --run-ids it cites those committed records, and for a model without
+a 200-class record among them the run results/tiny_imagenet/summary.csv
+cites. The lead is the Fisher
 vectors' error minus the CNN's (positive: the CNN is better), in points;
 both are centre-crop numbers, so the crop is the same on both sides.
 """
@@ -142,18 +142,38 @@ def classes_figure(frame: pd.DataFrame, lead: pd.DataFrame) -> Figure:
     return fig
 
 
-def default_run_ids(results_dir: Path) -> list[str]:
-    """The committed subset records and the 200-class pair results/tiny_imagenet/summary.csv cites."""
-    ids = sorted(p.name for p in (Path(results_dir) / RECORDS_FOLDER / "records").glob("*")
-                 if (p / "config.json").is_file())
+def headline_run_ids(results_dir: Path) -> list[str]:
+    """The 200-class pair results/tiny_imagenet/summary.csv cites (none before it exists)."""
     summary = Path(results_dir) / SCALE / "summary.csv"
-    if summary.is_file():
-        ids += pd.read_csv(summary)["run_id"].tolist()
-    return ids
+    return pd.read_csv(summary)["run_id"].tolist() if summary.is_file() else []
+
+
+def default_run_ids(results_dir: Path) -> list[str]:
+    """The committed records of the axis, and the headline's 200-class run of each model they lack.
+
+    A 200-class run among the axis' own records (the recipe the axis ran at
+    every number of classes, after the headline moved on to a longer one)
+    takes the place of the headline's run of the same experiment.
+    """
+    folders = sorted(p for p in (Path(results_dir) / RECORDS_FOLDER / "records").glob("*")
+                     if (p / "config.json").is_file())
+    configs = {p.name: records.read_json(p / "config.json") for p in folders}
+    own = {c["experiment"] for c in configs.values() if c["dataset"] == SCALE}
+    headline = [i for i in headline_run_ids(results_dir) if _experiment(i) not in own]
+    return list(configs) + headline
+
+
+def _experiment(run_id: str) -> str:
+    """'tiny_imagenet_alexnet' of '20261207T040844Z-tiny_imagenet_alexnet-5b84e62d'."""
+    return run_id.split("-", 1)[1].rsplit("-", 1)[0]
 
 
 def generate(runs_dir: Path, results_dir: Path, run_ids=()) -> list[Path]:
-    """Writes the classes table, figure and subset records; returns the files written.
+    """Writes the classes table, figure and the axis' records; returns the files written.
+
+    Every cited record is copied to results/tiny_imagenet_classes/records, the
+    200-class pair included, so the axis stays whole when the headline table
+    moves on to a newer recipe (and drops its copy of the older run).
 
     Raises:
       RecordError: nothing to cite, a cited run missing, unfinished or not of Tiny ImageNet.
@@ -165,8 +185,7 @@ def generate(runs_dir: Path, results_dir: Path, run_ids=()) -> list[Path]:
     frame = class_frame(cited)            # first, so a broken record changes nothing on disk
     lead = leads(frame)
     out = Path(results_dir) / SCALE
-    copy_records([r for r in cited if n_classes(r) < 200], Path(results_dir) / RECORDS_FOLDER / "records",
-                 confusion=False)
+    copy_records(cited, Path(results_dir) / RECORDS_FOLDER / "records", confusion=False)
     csv_path, md_path = out / "classes.csv", out / "classes.md"
     records.write_text_atomic(csv_path, frame.to_csv(index=False))
     records.write_text_atomic(md_path, classes_markdown(frame, lead))

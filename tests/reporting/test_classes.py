@@ -21,7 +21,13 @@ def test_plan_runs_both_recipes_on_nested_subsets_and_the_200_class_point_unchan
     assert sorted(runs) == [("cnn", 10), ("cnn", 50), ("cnn", 200), ("fv", 10), ("fv", 50), ("fv", 200)]
     from alexnet import train
     from baselines import run as baseline
-    assert runs[("cnn", 200)] == train.validate(load_config(classes.EXPERIMENTS_DIR / "tiny_imagenet_alexnet.py"))
+    # The CNN's 200-class point is the recipe with the axis' overrides (the first, 14-epoch recipe), nothing else.
+    recipe = load_config(classes.EXPERIMENTS_DIR / "tiny_imagenet_alexnet.py")
+    assert _definition()["cnn_overrides"] == {"epochs": 14, "fc8_std": None}
+    assert recipe["epochs"] == 28 and recipe["fc8_std"] == 0.01
+    recipe.update(epochs=14)
+    del recipe["fc8_std"]
+    assert runs[("cnn", 200)] == train.validate(recipe)
     assert runs[("fv", 200)] == baseline.validate(load_config(classes.EXPERIMENTS_DIR / "fv_tiny_imagenet.py"))
     base = runs[("cnn", 200)]
     for n, epochs in ((10, 63), (50, 28)):      # base / sqrt(n / 200), the data-scaling rule, capped at 100
@@ -88,9 +94,9 @@ def test_table_and_figure_give_both_models_and_the_lead_per_number_of_classes(tm
     assert lead["top5_ratio"].round(3).tolist() == [round(8 / 6, 3), round(30 / 45, 3)]
     text = (results / "tiny_imagenet" / "classes.md").read_text()
     assert "| 10 | -5.0 | -2.0 | 1.33 |" in text and "| 200 | +15.0 | +15.0 | 0.67 |" in text
-    # Subset runs' records are kept beside, the 200-class pair is the scale table's.
+    # Every cited record is kept beside the table, the 200-class pair's too.
     kept = sorted(p.name for p in (results / "tiny_imagenet_classes" / "records").iterdir())
-    assert kept == sorted(ids[:2])
+    assert kept == sorted(ids)
     # The subset runs never become scales of their own in the per-scale tables.
     tables.generate(runs_dir, results)
     assert not (results / "tiny_imagenet-10").exists()
@@ -104,3 +110,41 @@ def test_two_runs_of_one_model_at_one_size_is_an_error(tmp_path):
                  cnn_eval(31.0, 9.0, 500, "tiny_imagenet:10", "alexnet64"))
     with pytest.raises(RecordError, match="two runs of one model at one number of classes"):
         classes_report.generate(runs_dir, tmp_path / "results", [a.name, b.name])
+
+
+def test_overrides_change_the_recipe_at_every_size_and_none_removes_a_key():
+    plain = classes.cnn_config("tiny_imagenet_alexnet.py", 50, 100)
+    pinned = classes.cnn_config("tiny_imagenet_alexnet.py", 50, 100, {"epochs": 10, "fc8_std": None, "lr": 0.01})
+    assert plain["epochs"] == 56 and plain["fc8_std"] == 0.01        # 28 / sqrt(50 / 200)
+    assert pinned["epochs"] == 20 and "fc8_std" not in pinned and pinned["lr"] == 0.01   # 10 / sqrt(1/4)
+    assert pinned["warmup_epochs"] == plain["warmup_epochs"] == 2.0    # the same share of the run as 1 epoch of 10 or of 28
+
+
+def test_the_axis_keeps_its_200_class_run_when_the_headline_moves_on(tmp_path):
+    """A new machine: no run folders, the committed records only; the headline cites a newer recipe."""
+    runs_dir, results = tmp_path / "runs", tmp_path / "results"
+    ids = [_fake(runs_dir, n, kind, 40.0, 20.0).name for n in (10, 200) for kind in ("cnn", "fv")]
+    tables.generate(runs_dir, results)
+    classes_report.generate(runs_dir, results, ids)
+    newer = make_run(runs_dir, "20260301T000000Z", {**records.read_json(runs_dir / ids[2] / "config.json"),
+                                                     "epochs": 28}, cnn_eval(35.0, 15.0, 10000, "tiny_imagenet",
+                                                                             "alexnet64"))
+    tables.generate(runs_dir, results)             # the headline's copy of the older 200-class run goes
+    headline = pd.read_csv(results / "tiny_imagenet" / "summary.csv")["run_id"].tolist()
+    assert newer.name in headline and ids[2] not in headline
+    assert not (results / "tiny_imagenet" / "records" / ids[2]).exists()
+    empty = tmp_path / "fresh_runs"
+    empty.mkdir()
+    assert sorted(classes_report.default_run_ids(results)) == sorted(ids)
+    classes_report.generate(empty, results)
+    frame = pd.read_csv(results / "tiny_imagenet" / "classes.csv")
+    assert frame.loc[frame["classes"] == 200, "run_id"].tolist() == [ids[2], ids[3]]
+
+
+def test_without_its_own_200_class_records_the_axis_cites_the_headline_pair(tmp_path):
+    runs_dir, results = tmp_path / "runs", tmp_path / "results"
+    subset = [_fake(runs_dir, 10, kind, 40.0, 20.0).name for kind in ("cnn", "fv")]
+    pair = [_fake(runs_dir, 200, kind, 40.0, 20.0).name for kind in ("cnn", "fv")]
+    tables.generate(runs_dir, results)
+    classes_report.generate(runs_dir, results, subset)
+    assert sorted(classes_report.default_run_ids(results)) == sorted(subset + pair)
