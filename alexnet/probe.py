@@ -13,7 +13,9 @@ normalisation) to one layer's activations (pool5, fc6 or fc7; fc7 is the
 paper's Figure 4 feature); a multinomial logistic regression on the
 standardised features is the classifier. Its C is chosen on the same held-out
 tenth of the training images that the CNN and the Fisher vectors hold out
-(`data.holdout_split`, same fraction and seed) and the final classifier learns
+(`data.holdout_split`, same fraction and seed), from a grid that grows a decade
+at a time past an end that wins (`select_c`, up to `C_extend` decades), so the
+chosen C is interior; the final classifier learns
 from the other nine tenths, as they do. The reported split is evaluated once,
 centre crop and ten crops (the classifier's probabilities averaged over the
 crops, as the paper averages the softmax). The run folder holds the same
@@ -50,6 +52,7 @@ from alexnet.model import feature_extractor  # noqa: E402
 
 LAYERS = ("pool5", "fc6", "fc7")
 C_GRID = (1e-4, 1e-3, 1e-2, 1e-1, 1.0, 10.0)
+C_EXTEND = 3  # decades the grid may grow past an end that wins, so the chosen C is interior (select_c)
 
 
 def source_network(folder: str | Path) -> tuple[str, str, dict]:
@@ -90,7 +93,7 @@ def probe_config(run_dir: Path, dataset: str, layer: str, overrides=()) -> dict:
     base = {"experiment": "probe", "model": f"{source['arch']}_{layer}_probe", "probe_of": run_id,
             "source_dataset": source["dataset"], "layer": layer, "dataset": dataset, "data_dir": None,
             "train_fraction": 1.0, "subset_seed": 0, "holdout_fraction": 0.1, "seed": 0,
-            "C_grid": list(C_GRID), "max_iter": 500, "batch_size": 100,
+            "C_grid": list(C_GRID), "C_extend": C_EXTEND, "max_iter": 500, "batch_size": 100,
             "study": None}  # a side study's name: its records stay out of the per-scale tables
     config = apply_overrides(base, overrides)
     rules = {"train_fraction": fraction(low_open=True, high_open=False),
@@ -113,24 +116,60 @@ def _features(extractor, dataset: tf.data.Dataset, layer: str) -> tuple[np.ndarr
     return np.concatenate(feats), np.concatenate(labels).astype(np.int64)
 
 
-def fit_classifier(x_fit, y_fit, x_held, y_held, c_grid, max_iter: int):
-    """Logistic regression with C chosen on the held-out features; returns (model, selection rows)."""
+def select_c(c_grid, heldout_error, extend: int) -> tuple[list[dict], int]:
+    """Tries each C of the grid, extending it a decade at a time past an end that wins.
+
+    The chosen C must be interior to what was tried: while the lowest held-out
+    error sits at an end of the grid and is no worse than its neighbour, one
+    more C a decade beyond that end is tried, at most `extend` times in all.
+
+    Args:
+      c_grid: the starting grid.
+      heldout_error: C -> held-out top-1 error in percent.
+      extend: how many decades may be added past the grid's ends together.
+
+    Returns:
+      (one row per C tried, in increasing C: 'C' and 'holdout_top1_err_pct'; the index of the best row).
+    """
+    errors = {float(c): heldout_error(float(c)) for c in c_grid}
+
+    def best() -> float:
+        # Lowest held-out error; ties go to the smaller C (the more regularised model).
+        return min(errors, key=lambda c: (errors[c], c))
+
+    for _ in range(extend):
+        grid, c = sorted(errors), best()
+        if len(grid) < 2:
+            break
+        if c == grid[-1] and errors[c] <= errors[grid[-2]]:
+            new = c * 10.0
+        elif c == grid[0] and errors[c] <= errors[grid[1]]:
+            new = c / 10.0
+        else:
+            break
+        errors[new] = heldout_error(new)
+    rows = [{"C": c, "holdout_top1_err_pct": errors[c]} for c in sorted(errors)]
+    return rows, sorted(errors).index(best())
+
+
+def fit_classifier(x_fit, y_fit, x_held, y_held, c_grid, max_iter: int, extend: int = 0):
+    """Logistic regression with C chosen on the held-out features (`select_c`); returns (model, rows)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    rows, models = [], []
-    for c in c_grid:
+    models = {}
+
+    def heldout_error(c: float) -> float:
         clf = make_pipeline(StandardScaler(), LogisticRegression(C=c, max_iter=max_iter))
         clf.fit(x_fit, y_fit)
-        models.append(clf)
-        err = 100.0 * float(np.mean(clf.predict(x_held) != y_held))
-        rows.append({"C": c, "holdout_top1_err_pct": err})
-    # Lowest held-out error; ties go to the smaller C (the more regularised model).
-    best = min(range(len(rows)), key=lambda i: (rows[i]["holdout_top1_err_pct"], rows[i]["C"]))
+        models[c] = clf
+        return 100.0 * float(np.mean(clf.predict(x_held) != y_held))
+
+    rows, best = select_c(c_grid, heldout_error, extend)
     for i, row in enumerate(rows):
         row["chosen"] = i == best
-    return models[best], rows
+    return models[rows[best]["C"]], rows
 
 
 def run(config: dict, source_dir: Path | None = None, run_dir: Path | None = None) -> Path:
@@ -175,7 +214,7 @@ def run(config: dict, source_dir: Path | None = None, run_dir: Path | None = Non
     position = {int(p): i for i, p in enumerate(idx)}
     fit, held = [position[int(p)] for p in fit_idx], [position[int(p)] for p in held_idx]
     clf, selection = fit_classifier(x_train[fit], y_train[fit], x_train[held], y_train[held],
-                                    config["C_grid"], config["max_iter"])
+                                    config["C_grid"], config["max_iter"], config["C_extend"])
     x_val, y_val = _features(extractor, inputs.eval_dataset(dict(view, eval_ten_crop=True), val,
                                                             max(1, batch // 10), stats, ten_crop=True),
                              config["layer"])

@@ -32,9 +32,9 @@ def test_probe_on_other_classes_chooses_c_on_heldout_and_writes_a_record(trained
     seen = {}
     real_fit = probe.fit_classifier
 
-    def spy(x_fit, y_fit, x_held, y_held, c_grid, max_iter):
+    def spy(x_fit, y_fit, x_held, y_held, c_grid, max_iter, extend):
         seen.update(fit=x_fit.shape, held=x_held.shape, held_labels=np.bincount(y_held).tolist())
-        return real_fit(x_fit, y_fit, x_held, y_held, c_grid, max_iter)
+        return real_fit(x_fit, y_fit, x_held, y_held, c_grid, max_iter, extend)
 
     monkeypatch.setattr(probe, "fit_classifier", spy)
     assert probe.main([str(run_dir), "--dataset", target, "--layer", "fc7"]) == 0
@@ -45,7 +45,7 @@ def test_probe_on_other_classes_chooses_c_on_heldout_and_writes_a_record(trained
     assert seen["held_labels"] == [3, 3, 3, 3]
     assert result["n_images"] == 40 and set(result["ten_crop"]) == {"top1_err_pct", "top5_err_pct"}
     chosen = [r for r in result["C_selection"] if r["chosen"]]
-    assert len(result["C_selection"]) == len(probe.C_GRID) and len(chosen) == 1
+    assert len(probe.C_GRID) <= len(result["C_selection"]) <= len(probe.C_GRID) + probe.C_EXTEND and len(chosen) == 1
     assert chosen[0]["holdout_top1_err_pct"] == min(r["holdout_top1_err_pct"] for r in result["C_selection"])
     assert result["C_choice"] in ("interior", "edge", "tie")
     assert "airplane" in np.load(probe_dir / "predictions.npz")["class_names"].tolist()
@@ -129,3 +129,25 @@ def test_bad_inputs_are_one_line(trained, tmp_path, capsys):
     config = probe.probe_config(run_dir, target, "fc7")
     with pytest.raises(probe.ConfigError, match=f"holds the network of run {run_dir.name}, not of other"):
         probe.run(dict(config, probe_of="other"), run_dir, tmp_path / "probe")
+
+
+def test_the_c_grid_grows_past_a_winning_end_until_the_choice_is_interior():
+    tried = []
+
+    def error(c):        # held-out error lowest at C = 100, above the grid's end
+        tried.append(c)
+        return abs(np.log10(c) - 2.0)
+
+    rows, best = probe.select_c((1e-2, 1e-1, 1.0), error, extend=3)
+    assert [r["C"] for r in rows] == pytest.approx([1e-2, 1e-1, 1.0, 10.0, 100.0, 1000.0])
+    assert rows[best]["C"] == pytest.approx(100.0) and len(tried) == 6
+    # Past the lower end as well; and the extension stops at its budget, leaving an edge.
+    rows, best = probe.select_c((1.0, 10.0), lambda c: c, extend=2)
+    assert [r["C"] for r in rows] == pytest.approx([1e-2, 1e-1, 1.0, 10.0]) and best == 0
+    rows, best = probe.select_c((1.0, 10.0), lambda c: c, extend=0)
+    assert len(rows) == 2 and best == 0
+    # An interior optimum adds nothing; ties go to the smaller C.
+    rows, best = probe.select_c((1e-2, 1e-1, 1.0), lambda c: 0.0 if c == 0.1 else 1.0, extend=3)
+    assert len(rows) == 3 and rows[best]["C"] == 0.1
+    rows, best = probe.select_c((1e-2, 1e-1, 1.0), lambda c: 5.0 if c < 1 else 6.0, extend=0)
+    assert rows[best]["C"] == 0.01
