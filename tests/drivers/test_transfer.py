@@ -91,7 +91,8 @@ def test_dry_run_prints_the_plan(runs_dir, data_dir, monkeypatch, capsys):
     monkeypatch.setenv("DATA_DIR", str(data_dir))
     assert transfer.main(["--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "12 runs selected, 0 finished, 12 to run" in out
+    n = 2 * (3 + len(load_config(transfer.DEFAULT_CONFIG)["finetune"]["lrs"]))   # per fraction: 3 models + the rates
+    assert f"{n} runs selected, 0 finished, {n} to run" in out
     assert "cnn at 0.1 of the training images, 100 epochs: to run" in out
     assert "probe at 1 of the training images: to run, after the source network" in out
     assert "finetune (lr 0.002) at 0.1 of the training images: to run, after the source network" in out
