@@ -29,6 +29,8 @@ from alexnet import cli, records, run_folder
 from alexnet.config import ConfigError, check_config, load_config, one_of, repo_relative
 from alexnet.defaults import RULES, base_config, model_switches, option, optional_config
 
+DIVERGED = "diverged.json"  # written into a run folder whose training diverged: {"error": the line printed}
+
 
 def validate(config: dict) -> dict:
     """Checks keys, types and values before anything is built; raises ConfigError.
@@ -152,6 +154,9 @@ def _fit(job, run_dir: Path, log, verbose: bool) -> None:
                    f"{_latest(run_dir) or 'none (diverged before the first)'}. "
                    "Lower lr or check the input data.")
         log(f"error: {message}", echo=False)  # the caller prints it
+        if job.trainer.dist.chief:
+            # The folder's verdict, for a study whose grid it bounds (reporting.transfer).
+            records.write_json_atomic(Path(run_dir) / DIVERGED, {"error": message})
         raise TrainingDiverged(message) from None
     finally:
         job.trainer.dist.cleanup(run_dir)

@@ -200,6 +200,21 @@ def report(definition: dict, results_dir: Path | None = None) -> list[Path]:
     return transfer_report.generate(runs_dir, results_dir, ids, definition)
 
 
+def diverged_folder(r: Run, results_dir: Path | None = None) -> Path | None:
+    """A fine-tuning run of this config whose training diverged (its diverged.json), if any: its
+    run folder, else the copy reporting.transfer kept in results/transfer/records."""
+    from alexnet import train
+    from alexnet.records import config_hash
+    from reporting.runs import results_root
+    if r.model != "finetune" or r.config is None:
+        return None
+    suffix = f"-{r.config['experiment']}-{config_hash(r.config)}"
+    kept = Path(results_dir or results_root()) / "transfer" / "records"
+    folders = [*run_folder.runs_root().glob(f"*{suffix}"), *kept.glob(f"*{suffix}")]
+    failed = sorted((p for p in folders if (p / train.DIVERGED).is_file()), key=lambda p: p.name)
+    return failed[-1] if failed else None
+
+
 def execute(definition: dict, runs: list[Run], dry_run: bool = False, reuse_committed: bool = False) -> int:
     """Prints the plan; unless a dry run, runs what is unfinished (`study.finished`), one at a
     time, then writes results/transfer from every finished run of the study (`report`)."""
@@ -212,7 +227,8 @@ def execute(definition: dict, runs: list[Run], dry_run: bool = False, reuse_comm
     for r in runs:
         epochs = f", {r.config['epochs']} epochs" if r.model in ("cnn", "finetune") and r.config else ""
         state = ("to run, after the source network (experiments/" + definition["source"] + ")"
-                 if r.config is None else "to run" if r in todo else "finished")
+                 if r.config is None else "diverged" if diverged_folder(r) else "to run" if r in todo
+                 else "finished")
         print(f"  {r.label}{epochs}: {state}", flush=True)
     if dry_run:
         return 0
@@ -226,11 +242,22 @@ def execute(definition: dict, runs: list[Run], dry_run: bool = False, reuse_comm
     preflight.check([Stage(r.model, r.config) for r in todo if r.model in ("fv", "cnn")]
                     + [Stage("cnn", r.config) for r in todo if r.model in ("probe", "finetune")])
     from alexnet import probe, train
+    from alexnet.trainer import TrainingDiverged
     from baselines import run as baseline
     runners = {"cnn": train.run, "finetune": train.run, "fv": baseline.run, "probe": lambda c: probe.run(c, source)}
     for i, r in enumerate(todo, 1):
         print(f"\n=== [{i}/{len(todo)}] {r.label} ===", flush=True)
-        print(f"finished {run_folder.find_or_run(r.config, runners[r.model], r.label)}", flush=True)
+        failed = diverged_folder(r)
+        if failed:
+            print(f"diverged before: {failed} ({train.DIVERGED}); not run again", flush=True)
+            continue
+        try:
+            print(f"finished {run_folder.find_or_run(r.config, runners[r.model], r.label)}", flush=True)
+        except TrainingDiverged as err:
+            if r.model != "finetune":
+                raise
+            # A rate too high to train bounds the grid; the report names it and the study goes on.
+            print(f"diverged: {err}", flush=True)
     for path in report(definition):
         print(f"wrote {path}", flush=True)
     return 0

@@ -35,6 +35,7 @@ no driver) passes the finished runs of its plan and so refreshes those copies.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -109,16 +110,21 @@ def row(record: Record, reference: bool) -> dict:
             "reference": reference, "run_id": record.run_id}
 
 
-def choose_finetuned(frame: pd.DataFrame, grid=None) -> tuple[pd.DataFrame, list[dict]]:
+def choose_finetuned(frame: pd.DataFrame, grid=None, diverged=()) -> tuple[pd.DataFrame, list[dict]]:
     """Keeps, per fraction, the fine-tuned run with the lowest final held-out top-1 error.
 
     Args:
       grid: the study's learning rates (experiments/transfer.py); default: the rates run.
+      diverged: (fraction, lr) of the grid's runs that diverged (`diverged_finetunes`):
+        worse than any rate that trained, and a bound on the grid like a rate
+        that lost, so a rate just below a diverged one is not at the edge.
 
     Returns:
       (the frame without the other rates' runs, one dict per fraction: fraction,
-      chosen lr, grid, held-out error per rate run, missing: the grid's rates
-      not run, edge: whether the chosen rate is the grid's smallest or largest).
+      chosen lr, grid, held-out error per rate run, diverged: the rates that
+      diverged, missing: the grid's rates neither run nor diverged, edge:
+      whether the chosen rate is the smallest or largest of those that trained
+      with no diverged rate beyond it).
 
     Raises:
       RecordError: a fine-tuned run without held-out errors (nothing to choose
@@ -138,24 +144,28 @@ def choose_finetuned(frame: pd.DataFrame, grid=None) -> tuple[pd.DataFrame, list
         keep.append(best)
         rates = sorted(grid or group["lr"])
         chosen = frame.at[best, "lr"]
-        choices.append({"fraction": fraction, "lr": chosen, "grid": rates,
+        failed = sorted(lr for f, lr in diverged if math.isclose(f, fraction))
+        bounded = [r for r in rates if not any(math.isclose(r, lr) for lr in failed)]
+        above = any(lr > chosen for lr in failed)
+        choices.append({"fraction": fraction, "lr": chosen, "grid": rates, "diverged": failed,
                         "heldout": dict(zip(group["lr"], group["heldout_top1_err_pct"])),
-                        "missing": [lr for lr in rates if not any(math.isclose(lr, r) for r in group["lr"])],
-                        "edge": len(rates) > 1 and any(math.isclose(chosen, r) for r in (rates[0], rates[-1]))})
+                        "missing": [lr for lr in bounded if not any(math.isclose(lr, r) for r in group["lr"])],
+                        "edge": len(rates) > 1 and (math.isclose(chosen, bounded[0])
+                                                    or (math.isclose(chosen, bounded[-1]) and not above))})
     return frame[(frame["kind"] != FINETUNED) | frame.index.isin(keep)], choices
 
 
-def transfer_frame(cited: list[Record], reference: list[Record] = (), lr_grid=None) -> pd.DataFrame:
+def transfer_frame(cited: list[Record], reference: list[Record] = (), lr_grid=None, diverged=()) -> pd.DataFrame:
     """Study rows by fraction (largest first) and kind, then the reference rows.
 
     Args:
-      lr_grid: the study's fine-tuning rates (`choose_finetuned`).
+      lr_grid, diverged: the study's fine-tuning rates and those that diverged (`choose_finetuned`).
 
     Raises:
       RecordError: a run not of Imagenette, or two runs of one model at one fraction.
     """
     frame = pd.DataFrame([row(r, False) for r in cited], columns=list(COLUMNS))
-    frame, choices = choose_finetuned(frame, lr_grid)
+    frame, choices = choose_finetuned(frame, lr_grid, diverged)
     clash = frame[frame.duplicated(["fraction", "kind"], keep=False)]
     if len(clash):
         raise RecordError(f"two runs of one model at one fraction: {', '.join(clash['run_id'])}")
@@ -256,11 +266,40 @@ def lr_choice_lines(choices: list[dict]) -> list[str]:
     lines = ["Fine-tuning's learning rate, chosen per fraction on the held-out images (final held-out top-1 "
              "error per rate; the val errors of the other rates' runs, in their records, take no part):\n"]
     for c in sorted(choices, key=lambda c: -c["fraction"]):
-        grid = ", ".join(f"{lr:g}: {c['heldout'][lr]:.2f}%" if lr in c["heldout"] else f"{lr:g}: not run"
+        grid = ", ".join(f"{lr:g}: {c['heldout'][lr]:.2f}%" if lr in c["heldout"]
+                         else f"{lr:g}: diverged" if lr in c.get("diverged", ()) else f"{lr:g}: not run"
                          for lr in c["grid"])
         edge = " **at the grid's edge: widen the grid**" if c["edge"] else ""
         lines.append(f"- {_pct_of_images(c['fraction'])}: lr {c['lr']:g} ({grid}){edge}")
     return [*lines, ""]
+
+
+DIVERGED_FILES = ("config.json", "provenance.json", "diverged.json")  # what a diverged run's record keeps
+
+
+def diverged_finetunes(runs_dir: Path, results_dir: Path, definition: dict) -> dict[str, dict[str, str]]:
+    """The study's fine-tuning runs that diverged: run id -> their record's files.
+
+    A run folder the trainer left with diverged.json (alexnet.train) under
+    `runs_dir`, or its committed copy in results/transfer/records, of the
+    study's fine-tuning experiment at one of its fractions and rates; of two
+    runs of one (fraction, rate) the newer.
+    """
+    finetune = definition.get("finetune") or {}
+    folders = [*Path(runs_dir).glob(f"*-{finetune.get('experiment')}-*"),
+               *(Path(results_dir) / FOLDER / "records").glob("*")]
+    newest: dict[tuple, Path] = {}
+    for folder in sorted(folders, key=lambda p: p.name):
+        if not ((folder / "diverged.json").is_file() and (folder / "config.json").is_file()):
+            continue
+        config = records.read_json(folder / "config.json")
+        fraction, lr = config.get("train_fraction", 1.0), config.get("lr")
+        if (config.get("experiment") == finetune.get("experiment")
+                and any(math.isclose(lr, r) for r in finetune.get("lrs", []))
+                and any(math.isclose(fraction, f) for f in definition["fractions"])):
+            newest[(fraction, lr)] = folder
+    return {p.name: {n: (p / n).read_text() for n in DIVERGED_FILES if (p / n).is_file()}
+            for p in newest.values()}
 
 
 def reference_ids(results_dir: Path) -> list[str]:
@@ -274,6 +313,9 @@ def generate(runs_dir: Path, results_dir: Path, run_ids=(), definition: dict | N
 
     Args:
       run_ids: the study runs to cite (default: the copies in results/transfer/records).
+        Fine-tuning runs that diverged are found apart (`diverged_finetunes`),
+        named in the rate lines and kept beside the records (config,
+        provenance and diverged.json).
       definition: the study's config (default experiments/transfer.py); it names the cells not run yet.
 
     Raises:
@@ -283,7 +325,8 @@ def generate(runs_dir: Path, results_dir: Path, run_ids=(), definition: dict | N
     definition = definition or study_definition()
     out = Path(results_dir) / FOLDER
     ids = [Path(i).name for i in run_ids] or sorted(
-        p.name for p in (out / "records").glob("*") if (p / "config.json").is_file())
+        p.name for p in (out / "records").glob("*")
+        if (p / "config.json").is_file() and not (p / "diverged.json").is_file())
     if not ids:
         cells = " and ".join(f"{f * 100:g}%" for f in definition["fractions"])
         raise RecordError(f"no transfer-study runs to cite: {out / 'records'} is empty and no --run-ids were "
@@ -293,9 +336,15 @@ def generate(runs_dir: Path, results_dir: Path, run_ids=(), definition: dict | N
     cited = lookup(found, ids, runs_dir, results_dir)
     reference = lookup(found, [i for i in reference_ids(results_dir) if i not in ids], runs_dir, results_dir)
     lr_grid = (definition.get("finetune") or {}).get("lrs")
-    frame = transfer_frame(cited, reference, lr_grid)     # first, so a broken record changes nothing on disk
+    failed = diverged_finetunes(runs_dir, results_dir, definition)    # read before the copies are pruned
+    diverged = [(c.get("train_fraction", 1.0), c["lr"]) for c in
+                (json.loads(files["config.json"]) for files in failed.values())]
+    frame = transfer_frame(cited, reference, lr_grid, diverged)     # first, so a broken record changes nothing
     markdown = transfer_markdown(frame, definition)
     copy_records(cited, out / "records", confusion=False)
+    for run_id, files in failed.items():
+        for name, text in files.items():
+            records.write_text_atomic(out / "records" / run_id / name, text)
     csv_path, md_path = out / "summary.csv", out / "summary.md"
     records.write_text_atomic(csv_path, frame.to_csv(index=False))
     records.write_text_atomic(md_path, markdown)

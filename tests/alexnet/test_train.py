@@ -192,6 +192,8 @@ def test_non_finite_loss_stops_and_keeps_the_last_good_checkpoint(runs_dir, caps
                         err), err
     (run_dir,) = runs_dir.iterdir()
     assert not run_folder.is_done(run_dir) and not records.read_metrics(run_dir)
+    # The folder keeps the verdict: the line printed, for a study whose grid the rate bounds.
+    assert "error: " + records.read_json(run_dir / train.DIVERGED)["error"] == err
     for weights in _weights(run_dir):
         assert np.isfinite(weights).all()
 

@@ -183,3 +183,30 @@ def test_a_finished_source_run_without_weights_names_the_run_but_runs_nothing(de
                    f"folder {transfer._shown(transfer.SOURCE_MODEL_FOLDER)} was exported from it: retrain it "
                    "(`python -m alexnet.train --config experiments/tiny_imagenet_alexnet.py`), or export it "
                    "where it still has its weights"]
+
+
+def test_a_fine_tuning_rate_that_diverges_is_reported_and_not_run_again(definition, runs_dir, data_dir,
+                                                                         monkeypatch, capsys):
+    from alexnet.trainer import TrainingDiverged
+    monkeypatch.setenv("DATA_DIR", str(data_dir))
+    _fake_source(definition, runs_dir)
+    top = max(definition["finetune"]["lrs"])
+    runs = [r for r in transfer.plan(definition, [1.0], ("finetune",)) if r.config["lr"] == top]
+    calls = []
+
+    def diverging(config):   # as alexnet.train leaves a run whose loss went non-finite
+        calls.append(config["lr"])
+        folder = runs_dir / f"20260102T000000Z-{config['experiment']}-{config_hash(config)}"
+        folder.mkdir()
+        (folder / "config.json").write_text(json.dumps(config))
+        (folder / train.DIVERGED).write_text(json.dumps({"error": "non-finite training loss (nan) at epoch 1"}))
+        raise TrainingDiverged("non-finite training loss (nan) at epoch 1")
+
+    monkeypatch.setattr(train, "run", diverging)
+    monkeypatch.setattr(transfer, "report", lambda definition: [])
+    assert transfer.execute(definition, runs) == 0
+    assert "diverged: non-finite training loss (nan) at epoch 1\n" in capsys.readouterr().out and calls == [top]
+    assert transfer.execute(definition, runs) == 0          # the study goes on; the rate is not trained again
+    out = capsys.readouterr().out
+    assert f"finetune (lr {top:g}) at 1 of the training images, 10 epochs: diverged\n" in out
+    assert "diverged before: " in out and calls == [top]

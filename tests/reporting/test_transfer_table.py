@@ -1,6 +1,7 @@
 """The transfer study's table (reporting.transfer) and the driver's regeneration of it (drivers.transfer)."""
 
 import math
+import shutil
 
 import pandas as pd
 import pytest
@@ -248,3 +249,32 @@ def test_a_rate_not_run_yet_is_named_and_a_rate_run_twice_is_an_error(tmp_path, 
                           "num_classes": 10, "train_fraction": 1.0, "seed": 1})
     with pytest.raises(RecordError, match="two fine-tuned runs of one learning rate at one fraction"):
         transfer_report.generate(runs_dir, results, [*ids, again.name], definition)
+
+
+def test_a_rate_that_diverged_bounds_the_grid_and_its_record_is_kept(tmp_path, definition):
+    runs_dir, results = tmp_path / "runs", tmp_path / "results"
+    ids = list(_study(runs_dir).values())
+    ids += [_fake(runs_dir, 1.0, "finetune", top1, 3.0, lr=lr, held_err=held).name
+            for lr, top1, held in ((0.0005, 30.0, 31.0), (0.002, 25.0, 24.0))]
+    # The grid's top, 0.008, diverged: a run folder with config and diverged.json, as alexnet.train leaves it.
+    failed = runs_dir / "20260201T100999Z-imagenette64_finetune-deadbeef"
+    failed.mkdir()
+    records.write_json_atomic(failed / "config.json", {"experiment": "imagenette64_finetune", "dataset": "imagenette",
+                                                       "train_fraction": 1.0, "lr": 0.008, "init_from": SOURCE})
+    records.write_json_atomic(failed / "diverged.json", {"error": "non-finite training loss (nan) at epoch 1, step 5"})
+    transfer_report.generate(runs_dir, results, ids, definition)
+    text = (results / "transfer" / "summary.md").read_text()
+    # 0.002 is the largest rate that trained, and a rate above it diverged: not the grid's edge.
+    assert "- 100% of Imagenette's training images: lr 0.002 (0.0005: 31.00%, 0.002: 24.00%, 0.008: diverged)\n" in text
+    assert "fine-tuned (lr 0.008) at 100%" not in text                     # diverged is not "not run yet"
+    kept = results / "transfer" / "records" / failed.name
+    assert sorted(p.name for p in kept.iterdir()) == ["config.json", "diverged.json"]
+    # A fresh clone: no runs/, the committed records only; the table comes out the same.
+    shutil.rmtree(runs_dir)
+    runs_dir.mkdir()
+    transfer_report.generate(runs_dir, results, definition=definition)
+    assert (results / "transfer" / "summary.md").read_text() == text
+    # Without the diverged record, 0.008 is a rate not run yet.
+    shutil.rmtree(kept)
+    transfer_report.generate(runs_dir, results, definition=definition)
+    assert "0.008: not run" in (results / "transfer" / "summary.md").read_text()
