@@ -12,7 +12,8 @@ model folder models/tiny_imagenet exported from it) with a logistic regression
 (experiments/fv_imagenette64.py), (d) the Tiny-ImageNet network fine-tuned
 (alexnet.finetune: (b)'s config starting from its weights, all layers, fc8
 afresh) for `finetune.epochs` epochs at each rate of `finetune.lrs`, the rate
-chosen on the held-out tenth (reporting.transfer). The 10% runs' epochs
+chosen on the held-out tenth (reporting.transfer; a rate that diverges bounds
+the grid). The 10% runs' epochs
 follow the data-scaling rule (drivers.scaling.cnn_config, cap max_epochs:
 45 -> 100 from scratch, 10 -> 32 fine-tuning); the 10% FV fits its
 encoder on its own images (encoder_fit='cell'), as in data scaling.
