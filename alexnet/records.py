@@ -234,6 +234,9 @@ def write_eval(run_dir: Path, result: dict) -> None:
     write_json_atomic(path, current)
 
 
+DIVERGED = "diverged.json"  # a run folder whose training diverged: {"error": the line printed}
+
+
 def copy_record(run_dir: Path, dest_root: Path, names: Iterable[str] = (
         "config.json", "provenance.json", "metrics.csv", "eval.json", "fit_gap.json")) -> Path:
     """Copies the small files of a run record (no checkpoints) under dest_root/<run id>/.

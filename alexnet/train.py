@@ -29,7 +29,7 @@ from alexnet import cli, records, run_folder
 from alexnet.config import ConfigError, check_config, load_config, one_of, repo_relative
 from alexnet.defaults import RULES, base_config, model_switches, option, optional_config
 
-DIVERGED = "diverged.json"  # written into a run folder whose training diverged: {"error": the line printed}
+DIVERGED = records.DIVERGED  # written into a run folder whose training diverged or stuck at chance
 
 
 def validate(config: dict) -> dict:
@@ -124,6 +124,9 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
             epoch, step = trainer.position()
             log(f"resuming {run_dir} from {Path(checkpoint).name}: epoch {epoch + 1}, "
                 f"step {step} of {job.steps}")
+        if dist.chief:
+            # A resumed run is no longer the diverged one (e.g. at a lower lr after an edit of the folder).
+            (run_dir / DIVERGED).unlink(missing_ok=True)
         _fit(job, run_dir, log, dist.chief and verbose)
         if dist.chief:
             _finish(job, run_dir, log, sources.val)
@@ -147,19 +150,19 @@ def _fit(job, run_dir: Path, log, verbose: bool) -> None:
         loop.fit(job, run_dir, log, verbose)
     except monitor.StuckAtChance as err:
         message = f"{err}; training stopped (chance_guard_action='stop'), checkpoints kept"
-        log(f"error: {message}", echo=False)
-        raise TrainingDiverged(message) from None
     except TrainingDiverged as err:
         message = (f"{err}; training stopped. The last good checkpoint is kept: "
                    f"{_latest(run_dir) or 'none (diverged before the first)'}. "
                    "Lower lr or check the input data.")
-        log(f"error: {message}", echo=False)  # the caller prints it
-        if job.trainer.dist.chief:
-            # The folder's verdict, for a study whose grid it bounds (reporting.transfer).
-            records.write_json_atomic(Path(run_dir) / DIVERGED, {"error": message})
-        raise TrainingDiverged(message) from None
+    else:
+        return
     finally:
         job.trainer.dist.cleanup(run_dir)
+    log(f"error: {message}", echo=False)  # the caller prints it
+    if job.trainer.dist.chief:
+        # The folder's verdict, for a study whose grid it bounds (reporting.transfer).
+        records.write_json_atomic(Path(run_dir) / DIVERGED, {"error": message})
+    raise TrainingDiverged(message)
 
 
 def _write_provenance(run_dir: Path, job, sources) -> None:

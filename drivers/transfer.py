@@ -200,24 +200,30 @@ def report(definition: dict, results_dir: Path | None = None) -> list[Path]:
     return transfer_report.generate(runs_dir, results_dir, ids, definition)
 
 
-def diverged_folder(r: Run, results_dir: Path | None = None) -> Path | None:
-    """A fine-tuning run of this config whose training diverged (its diverged.json), if any: its
-    run folder, else the copy reporting.transfer kept in results/transfer/records."""
-    from alexnet import train
-    from alexnet.records import config_hash
+def diverged_folder(r: Run, reuse_committed: bool = False, results_dir: Path | None = None) -> Path | None:
+    """A fine-tuning run of this exact config whose training diverged (alexnet.train left
+    records.DIVERGED in it), if any: its run folder, else, with `reuse_committed`, the copy
+    reporting.transfer kept in results/transfer/records."""
+    from alexnet.records import DIVERGED, config_hash
     from reporting.runs import results_root
     if r.model != "finetune" or r.config is None:
         return None
     suffix = f"-{r.config['experiment']}-{config_hash(r.config)}"
-    kept = Path(results_dir or results_root()) / "transfer" / "records"
-    folders = [*run_folder.runs_root().glob(f"*{suffix}"), *kept.glob(f"*{suffix}")]
-    failed = sorted((p for p in folders if (p / train.DIVERGED).is_file()), key=lambda p: p.name)
+    folders = list(run_folder.runs_root().glob(f"*{suffix}"))
+    if reuse_committed:
+        folders += (Path(results_dir or results_root()) / "transfer" / "records").glob(f"*{suffix}")
+    failed = sorted((p for p in folders if (p / DIVERGED).is_file() and not (p / "done").exists()),
+                    key=lambda p: p.name)
     return failed[-1] if failed else None
 
 
 def execute(definition: dict, runs: list[Run], dry_run: bool = False, reuse_committed: bool = False) -> int:
     """Prints the plan; unless a dry run, runs what is unfinished (`study.finished`), one at a
-    time, then writes results/transfer from every finished run of the study (`report`)."""
+    time, then writes results/transfer from every finished run of the study (`report`).
+
+    A fine-tuning rate whose training diverges (or diverged before: `diverged_folder`) is
+    skipped and the study goes on: the report names it as the grid's bound.
+    """
     todo = [r for r in runs if r.finished(reuse_committed) is None]
     print(f"transfer: {len(runs)} runs selected, {len(runs) - len(todo)} finished, {len(todo)} to run", flush=True)
     source, lines = (source_network(definition) if any(r.model in ("probe", "finetune") for r in runs)
@@ -227,8 +233,8 @@ def execute(definition: dict, runs: list[Run], dry_run: bool = False, reuse_comm
     for r in runs:
         epochs = f", {r.config['epochs']} epochs" if r.model in ("cnn", "finetune") and r.config else ""
         state = ("to run, after the source network (experiments/" + definition["source"] + ")"
-                 if r.config is None else "diverged" if diverged_folder(r) else "to run" if r in todo
-                 else "finished")
+                 if r.config is None else "diverged" if diverged_folder(r, reuse_committed)
+                 else "to run" if r in todo else "finished")
         print(f"  {r.label}{epochs}: {state}", flush=True)
     if dry_run:
         return 0
@@ -247,9 +253,9 @@ def execute(definition: dict, runs: list[Run], dry_run: bool = False, reuse_comm
     runners = {"cnn": train.run, "finetune": train.run, "fv": baseline.run, "probe": lambda c: probe.run(c, source)}
     for i, r in enumerate(todo, 1):
         print(f"\n=== [{i}/{len(todo)}] {r.label} ===", flush=True)
-        failed = diverged_folder(r)
+        failed = diverged_folder(r, reuse_committed)
         if failed:
-            print(f"diverged before: {failed} ({train.DIVERGED}); not run again", flush=True)
+            print(f"diverged before: {failed}; not run again", flush=True)
             continue
         try:
             print(f"finished {run_folder.find_or_run(r.config, runners[r.model], r.label)}", flush=True)

@@ -220,7 +220,7 @@ def read_model_folder(folder: Path) -> Record:
 def committed_dirs(results_dir: Path) -> list[Path]:
     """Every results/<scale>/records/<run-id>/ folder of a finished run (not one kept because it diverged)."""
     return sorted(p for p in Path(results_dir).glob("*/records/*")
-                  if (p / "config.json").is_file() and not (p / "diverged.json").is_file())
+                  if (p / "config.json").is_file() and not (p / records.DIVERGED).is_file())
 
 
 def find_record(config: dict, runs_dir: Path, results_dir: Path) -> str | None:

@@ -22,7 +22,9 @@ fraction the table keeps the run with the lowest final held-out top-1 error
 (ties: the smaller rate). Each rate's run evaluates the reported split at its
 end, as every training run does, but the choice reads the held-out errors
 only. The Markdown says which rate won, whether it sits at an edge of the
-grid, and which rates have not run yet.
+grid, which rates diverged (their runs' config and diverged.json are kept in
+records/; a diverged rate above the chosen one bounds the grid) and which
+have not run yet.
 
 Reference rows (`reference` True, last): the runs results/imagenette/summary.csv
 cites, the same val images at 224 px. Their records stay in
@@ -123,8 +125,8 @@ def choose_finetuned(frame: pd.DataFrame, grid=None, diverged=()) -> tuple[pd.Da
       (the frame without the other rates' runs, one dict per fraction: fraction,
       chosen lr, grid, held-out error per rate run, diverged: the rates that
       diverged, missing: the grid's rates neither run nor diverged, edge:
-      whether the chosen rate is the smallest or largest of those that trained
-      with no diverged rate beyond it).
+      whether the chosen rate is the smallest or largest of the grid's rates
+      that did not diverge, with no diverged rate beyond it).
 
     Raises:
       RecordError: a fine-tuned run without held-out errors (nothing to choose
@@ -144,14 +146,15 @@ def choose_finetuned(frame: pd.DataFrame, grid=None, diverged=()) -> tuple[pd.Da
         keep.append(best)
         rates = sorted(grid or group["lr"])
         chosen = frame.at[best, "lr"]
-        failed = sorted(lr for f, lr in diverged if math.isclose(f, fraction))
+        failed = sorted(lr for f, lr in diverged if math.isclose(f, fraction)
+                        and not any(math.isclose(lr, r) for r in group["lr"]))
         bounded = [r for r in rates if not any(math.isclose(r, lr) for lr in failed)]
         above = any(lr > chosen for lr in failed)
         choices.append({"fraction": fraction, "lr": chosen, "grid": rates, "diverged": failed,
                         "heldout": dict(zip(group["lr"], group["heldout_top1_err_pct"])),
                         "missing": [lr for lr in bounded if not any(math.isclose(lr, r) for r in group["lr"])],
-                        "edge": len(rates) > 1 and (math.isclose(chosen, bounded[0])
-                                                    or (math.isclose(chosen, bounded[-1]) and not above))})
+                        "edge": len(bounded) > 1 and (math.isclose(chosen, bounded[0])
+                                                      or (math.isclose(chosen, bounded[-1]) and not above))})
     return frame[(frame["kind"] != FINETUNED) | frame.index.isin(keep)], choices
 
 
@@ -266,38 +269,51 @@ def lr_choice_lines(choices: list[dict]) -> list[str]:
     lines = ["Fine-tuning's learning rate, chosen per fraction on the held-out images (final held-out top-1 "
              "error per rate; the val errors of the other rates' runs, in their records, take no part):\n"]
     for c in sorted(choices, key=lambda c: -c["fraction"]):
-        grid = ", ".join(f"{lr:g}: {c['heldout'][lr]:.2f}%" if lr in c["heldout"]
-                         else f"{lr:g}: diverged" if lr in c.get("diverged", ()) else f"{lr:g}: not run"
-                         for lr in c["grid"])
+        def state(lr: float) -> str:
+            held = next((e for r, e in c["heldout"].items() if math.isclose(r, lr)), None)
+            if held is not None:
+                return f"{held:.2f}%"
+            return "diverged" if any(math.isclose(r, lr) for r in c.get("diverged", ())) else "not run"
+
+        grid = ", ".join(f"{lr:g}: {state(lr)}" for lr in c["grid"])
         edge = " **at the grid's edge: widen the grid**" if c["edge"] else ""
         lines.append(f"- {_pct_of_images(c['fraction'])}: lr {c['lr']:g} ({grid}){edge}")
     return [*lines, ""]
 
 
-DIVERGED_FILES = ("config.json", "provenance.json", "diverged.json")  # what a diverged run's record keeps
+DIVERGED_FILES = ("config.json", "provenance.json", records.DIVERGED)  # what a diverged run's record keeps
 
 
-def diverged_finetunes(runs_dir: Path, results_dir: Path, definition: dict) -> dict[str, dict[str, str]]:
-    """The study's fine-tuning runs that diverged: run id -> their record's files.
+def _recipe(config: dict) -> str:
+    """A fine-tuning config without its rate: the runs of one grid share it."""
+    return json.dumps({k: v for k, v in config.items() if k != "lr"}, sort_keys=True, default=str)
 
-    A run folder the trainer left with diverged.json (alexnet.train) under
-    `runs_dir`, or its committed copy in results/transfer/records, of the
-    study's fine-tuning experiment at one of its fractions and rates; of two
-    runs of one (fraction, rate) the newer.
+
+def diverged_finetunes(runs_dir: Path, results_dir: Path, cited: list[Record]) -> dict[str, dict[str, str]]:
+    """The fine-tuning runs that diverged in the grids of the cited ones: run id -> their record's files.
+
+    A run folder the trainer left unfinished with diverged.json (alexnet.train)
+    under `runs_dir`, or its copy kept in results/transfer/records, counts when
+    its config is a cited fine-tuning run's but for the rate, and no cited run
+    has that rate at that fraction (a rate that trained later wins over its
+    old verdict); of two for one (fraction, rate), the newer.
     """
-    finetune = definition.get("finetune") or {}
-    folders = [*Path(runs_dir).glob(f"*-{finetune.get('experiment')}-*"),
-               *(Path(results_dir) / FOLDER / "records").glob("*")]
+    tuned = [r for r in cited if kind_of(r) == FINETUNED]
+    recipes = {_recipe(r.config) for r in tuned}
+    trained = {(fraction_of(r), r.config.get("lr")) for r in tuned}
+    experiments = {r.config["experiment"] for r in tuned}
+    folders = [p for e in sorted(experiments) for p in Path(runs_dir).glob(f"*-{e}-*")]
+    folders += list((Path(results_dir) / FOLDER / "records").glob("*"))
     newest: dict[tuple, Path] = {}
     for folder in sorted(folders, key=lambda p: p.name):
-        if not ((folder / "diverged.json").is_file() and (folder / "config.json").is_file()):
+        if (folder / "done").exists() or not ((folder / records.DIVERGED).is_file()
+                                               and (folder / "config.json").is_file()):
             continue
         config = records.read_json(folder / "config.json")
-        fraction, lr = config.get("train_fraction", 1.0), config.get("lr")
-        if (config.get("experiment") == finetune.get("experiment")
-                and any(math.isclose(lr, r) for r in finetune.get("lrs", []))
-                and any(math.isclose(fraction, f) for f in definition["fractions"])):
-            newest[(fraction, lr)] = folder
+        key = (config.get("train_fraction", 1.0), config.get("lr"))
+        if _recipe(config) in recipes and not any(math.isclose(key[0], f) and math.isclose(key[1], lr)
+                                                  for f, lr in trained):
+            newest[key] = folder
     return {p.name: {n: (p / n).read_text() for n in DIVERGED_FILES if (p / n).is_file()}
             for p in newest.values()}
 
@@ -326,7 +342,7 @@ def generate(runs_dir: Path, results_dir: Path, run_ids=(), definition: dict | N
     out = Path(results_dir) / FOLDER
     ids = [Path(i).name for i in run_ids] or sorted(
         p.name for p in (out / "records").glob("*")
-        if (p / "config.json").is_file() and not (p / "diverged.json").is_file())
+        if (p / "config.json").is_file() and not (p / records.DIVERGED).is_file())
     if not ids:
         cells = " and ".join(f"{f * 100:g}%" for f in definition["fractions"])
         raise RecordError(f"no transfer-study runs to cite: {out / 'records'} is empty and no --run-ids were "
@@ -336,7 +352,7 @@ def generate(runs_dir: Path, results_dir: Path, run_ids=(), definition: dict | N
     cited = lookup(found, ids, runs_dir, results_dir)
     reference = lookup(found, [i for i in reference_ids(results_dir) if i not in ids], runs_dir, results_dir)
     lr_grid = (definition.get("finetune") or {}).get("lrs")
-    failed = diverged_finetunes(runs_dir, results_dir, definition)    # read before the copies are pruned
+    failed = diverged_finetunes(runs_dir, results_dir, cited)    # read before the copies are pruned
     diverged = [(c.get("train_fraction", 1.0), c["lr"]) for c in
                 (json.loads(files["config.json"]) for files in failed.values())]
     frame = transfer_frame(cited, reference, lr_grid, diverged)     # first, so a broken record changes nothing

@@ -54,6 +54,8 @@ def test_sigkill_mid_epoch_then_rerun_resumes_and_matches_an_uninterrupted_run(t
     (run_dir,) = runs.iterdir()
     assert not run_folder.is_done(run_dir)
     killed_at = _global_step(run_dir)
+    # An old verdict (as a run that diverged leaves it) does not outlive the run that resumes the folder.
+    records.write_json_atomic(run_dir / records.DIVERGED, {"error": "non-finite training loss (nan)"})
 
     resumed = _start(runs, tmp_path / "run.log")
     assert resumed.wait(timeout=300) == 0, (tmp_path / "run.log").read_text()[-3000:]
@@ -65,5 +67,6 @@ def test_sigkill_mid_epoch_then_rerun_resumes_and_matches_an_uninterrupted_run(t
     assert f"step {killed_at % STEPS_PER_EPOCH} of {STEPS_PER_EPOCH}" in log
     assert [int(r["epoch"]) for r in records.read_metrics(run_dir)] == [1, 2, 3]
     assert _global_step(run_dir) == 3 * STEPS_PER_EPOCH and run_folder.is_done(run_dir)
+    assert not (run_dir / records.DIVERGED).exists()
     for a, b in zip(_weights(whole), _weights(run_dir)):
         np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)

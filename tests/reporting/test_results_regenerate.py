@@ -5,11 +5,11 @@ import shutil
 import pytest
 
 from alexnet import records
-from reporting import ablation, classes, scaling, tables
+from reporting import ablation, classes, scaling, tables, transfer
 
 RESULTS = records.REPO_ROOT / "results"
 SUMMARIES = ["cifar10/summary", "imagenette/summary", "tiny_imagenet/summary", "scaling/summary",
-             "baseline_ablation/summary", "tiny_imagenet/classes"]
+             "baseline_ablation/summary", "tiny_imagenet/classes", "transfer/summary"]
 
 
 @pytest.fixture(scope="module")
@@ -23,6 +23,7 @@ def regenerated(tmp_path_factory):
     scaling.generate(runs, results)
     ablation.generate(runs, results)
     classes.generate(runs, results)
+    transfer.generate(runs, results)
     return results
 
 

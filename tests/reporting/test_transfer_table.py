@@ -259,9 +259,15 @@ def test_a_rate_that_diverged_bounds_the_grid_and_its_record_is_kept(tmp_path, d
     # The grid's top, 0.008, diverged: a run folder with config and diverged.json, as alexnet.train leaves it.
     failed = runs_dir / "20260201T100999Z-imagenette64_finetune-deadbeef"
     failed.mkdir()
-    records.write_json_atomic(failed / "config.json", {"experiment": "imagenette64_finetune", "dataset": "imagenette",
-                                                       "train_fraction": 1.0, "lr": 0.008, "init_from": SOURCE})
+    # Its config is the grid's, but for the rate.
+    records.write_json_atomic(failed / "config.json", {**records.read_json(runs_dir / ids[-1] / "config.json"),
+                                                       "lr": 0.008})
     records.write_json_atomic(failed / "diverged.json", {"error": "non-finite training loss (nan) at epoch 1, step 5"})
+    # A newer diverged run at that rate, fine-tuning another network: another grid's, never counted.
+    other = runs_dir / "20260202T100999Z-imagenette64_finetune-0badf00d"
+    other.mkdir()
+    records.write_json_atomic(other / "config.json", {**records.read_json(failed / "config.json"), "init_from": "x"})
+    records.write_json_atomic(other / "diverged.json", {"error": "non-finite training loss (nan) at epoch 1, step 2"})
     transfer_report.generate(runs_dir, results, ids, definition)
     text = (results / "transfer" / "summary.md").read_text()
     # 0.002 is the largest rate that trained, and a rate above it diverged: not the grid's edge.
