@@ -125,7 +125,7 @@ def run(config: dict, run_dir: str | Path | None = None, verbose: bool = True) -
             log(f"resuming {run_dir} from {Path(checkpoint).name}: epoch {epoch + 1}, "
                 f"step {step} of {job.steps}")
         if dist.chief:
-            # A resumed run is no longer the diverged one (e.g. at a lower lr after an edit of the folder).
+            # A resumed run is judged afresh: a verdict an earlier attempt left goes.
             (run_dir / DIVERGED).unlink(missing_ok=True)
         _fit(job, run_dir, log, dist.chief and verbose)
         if dist.chief:

@@ -12,9 +12,9 @@ what the runs are):
 
 Without --run-ids it cites those committed records, and for a model without
 a 200-class record among them the run results/tiny_imagenet/summary.csv
-cites. The lead is the Fisher
-vectors' error minus the CNN's (positive: the CNN is better), in points;
-both are centre-crop numbers, so the crop is the same on both sides.
+cites. The lead is the Fisher vectors' error minus the CNN's (positive: the
+CNN is better), in points; both are centre-crop numbers, so the crop is the
+same on both sides.
 """
 
 from __future__ import annotations
