@@ -261,6 +261,8 @@ def _verdict(row) -> str:
     if row["sign_agrees"] is None or pd.isna(row["sign_agrees"]):
         return "—"
     word = "yes" if row["sign_agrees"] else "no"
+    if row["n_seeds"] < 2:  # one seed has no spread, so no standard error to judge the mean by
+        return word + " (1 seed)"
     return word + ("" if row["beyond_2se"] else " (within 2 s.e.)")
 
 
@@ -305,7 +307,8 @@ def claims_markdown(frame: pd.DataFrame, epochs: int) -> str:
         "Δ is the error with the paper's choice minus the error with the alternative, in points, centre crop "
         "(the ten-crop row: ten crops minus the centre crop of the same runs), mean ± sd over seeds of the "
         "per-seed differences: negative means the paper's choice helps. The paper claims every choice helps; "
-        "'within 2 s.e.' marks a mean less than two standard errors of the seed spread from zero. The paper's "
+        "'within 2 s.e.' marks a mean less than two standard errors of the seed spread from zero "
+        "('1 seed': no spread to judge by). The paper's "
         "numbers are ILSVRC's unless marked; the re-measurements are results/published.csv's (paper's choice "
         "minus the alternative, top-1 error).\n",
         markdown_table(table, right=("Ours: Δ top-1", "Ours: Δ top-5", "Seeds", "Parameters")),

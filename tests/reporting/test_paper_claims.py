@@ -166,3 +166,15 @@ def test_every_claim_has_its_published_rows():
     with pytest.raises(RecordError, match="results/published.csv lacks the row 'CaffeNet at 128 px, tanh'"):
         paper_claims.remeasurements(paper_claims.CLAIMS["relu_tanh"],
                                     reference[reference["model"] != "CaffeNet at 128 px, tanh"])
+
+
+def test_one_seed_is_not_judged_by_a_standard_error(tmp_path):
+    """One seed has no spread: the verdict names the seed count instead of 'within 2 s.e.'."""
+    runs = tmp_path / "runs"
+    ids = [fake(runs, "cifar_alexnet", "base", 0, 20.0).name, fake(runs, "cifar_alexnet", "no_lrn", 0, 22.0).name]
+    paper_claims.generate(runs, tmp_path / "results", ids)
+    lrn = pd.read_csv(tmp_path / "results" / "ablations" / "summary.csv").set_index("row").loc["lrn"]
+    assert lrn["n_seeds"] == 1 and math.isnan(lrn["d_top1_sd"]) and not bool(lrn["beyond_2se"])
+    text = (tmp_path / "results" / "ablations" / "summary.md").read_text()
+    assert "| -2.00 | +0.00 | 1 | 2,167,434 | yes (1 seed) |" in text
+    assert "within 2 s.e.) |" not in text
