@@ -276,6 +276,53 @@ def _epochs(row, side: str, epochs: int) -> str:
     return f"{row[f'{side}_epoch_25pct']:.1f}" + ("" if reached == n else f" ({reached} of {n} seeds)")
 
 
+def _speed_sentence(row, epochs: int) -> str | None:
+    """Figure 1's measure for a ReLU/tanh row, or None where ReLU never reached 25% training error."""
+    if not row["paper_reached"]:
+        return None
+    relu = row["paper_epoch_25pct"]
+    if not row["other_reached"]:
+        return (f"ReLU reached {LEVEL:.0f}% training error at epoch {relu:.1f} and tanh not within {epochs} epochs, "
+                f"so ReLU was at least {epochs / relu:.1f}x faster (the paper: 6x): our data support the claim.")
+    ratio = row["other_epoch_25pct"] / relu
+    verdict = "support the claim" if ratio > 1 else "contradict the claim"
+    return (f"ReLU reached {LEVEL:.0f}% training error at epoch {relu:.1f}, tanh at {row['other_epoch_25pct']:.1f}: "
+            f"{ratio:.1f}x faster with ReLU (the paper: 6x); our data {verdict}.")
+
+
+def claim_sentences(frame: pd.DataFrame, epochs: int) -> list[str]:
+    """One sentence per row that has run: whether our data support the paper's claim, with the numbers.
+
+    A claim is supported where the mean effect has the paper's sign and lies more than two standard
+    errors of the seed spread from zero, contradicted where it has the other sign as clearly, and not
+    settled otherwise (one seed is never enough). The ReLU/tanh rows are judged by Figure 1's own
+    measure, the epoch at which training error reaches 25%, where ReLU reaches it.
+    """
+    out = []
+    for _, row in frame.iterrows():
+        n = int(row["n_seeds"])
+        if not n:
+            continue
+        head = f"- **{row['choice']}** ({NETWORK_NAMES[row['network']]}, {n} seed{'s' if n > 1 else ''}): "
+        speed = _speed_sentence(row, epochs) if row["row"] in FIGURE1_ROWS else None
+        if speed:
+            out.append(head + speed)
+            continue
+        d, sd = row["d_top1_mean"], row["d_top1_sd"]
+        effect = f"{d:+.1f}" + ("" if pd.isna(sd) else f" ± {sd:.1f}") + " points top-1"
+        paper = "" if pd.isna(row["paper_d_top1"]) else f" (the paper: {row['paper_d_top1']:+.1f})"
+        if n < 2:
+            verdict = "one seed, so our data do not settle it yet"
+        elif not row["beyond_2se"]:
+            verdict = "within two standard errors of zero, so our data do not settle it"
+        elif row["sign_agrees"]:
+            verdict = "our data support the claim"
+        else:
+            verdict = "our data contradict the claim"
+        out.append(f"{head}{effect}{paper}; {verdict}.")
+    return out
+
+
 def claims_markdown(frame: pd.DataFrame, epochs: int) -> str:
     table = pd.DataFrame({
         "Claim": frame["choice"], "Network": frame["network"].map(NETWORK_NAMES),
@@ -312,6 +359,10 @@ def claims_markdown(frame: pd.DataFrame, epochs: int) -> str:
         "numbers are ILSVRC's unless marked; the re-measurements are results/published.csv's (paper's choice "
         "minus the alternative, top-1 error).\n",
         markdown_table(table, right=("Ours: Δ top-1", "Ours: Δ top-5", "Seeds", "Parameters")),
+        "## What our data say\n",
+        f"Per claim, on CIFAR-10 at {epochs} epochs (Δ: the paper's choice minus the alternative, mean ± sd "
+        "over seeds; negative: the paper's choice helps).\n",
+        "\n".join(claim_sentences(frame, epochs)) + "\n",
         "## Each side\n",
         "Top-1 error in percent (centre crop; the ten-crop row: ten crops, then centre), mean ± sd over seeds.\n",
         markdown_table(sides, right=("Paper's choice: top-1", "Alternative: top-1")),

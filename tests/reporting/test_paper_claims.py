@@ -178,3 +178,24 @@ def test_one_seed_is_not_judged_by_a_standard_error(tmp_path):
     text = (tmp_path / "results" / "ablations" / "summary.md").read_text()
     assert "| -2.00 | +0.00 | 1 | 2,167,434 | yes (1 seed) |" in text
     assert "within 2 s.e.) |" not in text
+
+
+def test_one_sentence_per_claim_says_whether_the_data_support_it(study):
+    runs, results, ids = study
+    paper_claims.generate(runs, results, ids)
+    text = (results / "ablations" / "summary.md").read_text()
+    said = text.split("## What our data say\n")[1].split("## Each side")[0]
+    lines = [line for line in said.splitlines() if line.startswith("- ")]
+    # Rows that ran: lrn, two_towers, dropout, ten_crop (the base runs), the four-layer ReLU/tanh.
+    assert len(lines) == 5
+    # LRN: -1 ± 1 over 3 seeds is within 2 s.e. of zero; towers: -1 every seed; dropout: +0.8 every seed.
+    assert ("- **LRN vs none** (small AlexNet, 3 seeds): -1.0 ± 1.0 points top-1 (the paper: -1.4); "
+            "within two standard errors of zero, so our data do not settle it.") in lines
+    assert ("- **two towers vs one with half the kernels** (small AlexNet, 3 seeds): -1.0 ± 0.0 points top-1 "
+            "(the paper: -1.7); our data support the claim.") in lines
+    assert ("- **dropout 0.5 vs none** (small AlexNet, 3 seeds): +0.8 ± 0.3 points top-1; "
+            "our data contradict the claim.") in lines
+    # Figure 1's row is judged by its own measure: ReLU at epoch 3.5, tanh never within the 7 epochs.
+    assert ("- **ReLU vs tanh** (four-layer net, 3 seeds): ReLU reached 25% training error at epoch 3.5 and tanh "
+            "not within 7 epochs, so ReLU was at least 2.0x faster (the paper: 6x): our data support the claim."
+            ) in lines
