@@ -225,6 +225,7 @@ def claims_frame(runs: dict, definition: dict, reference: pd.DataFrame) -> pd.Da
                "remeasured": "; ".join(f"{who}: {a - b:+.1f} ({a:.1f} vs {b:.1f})"
                                        for who, a, b in remeasurements(claim, reference)),
                "n_seeds": len(pairs),
+               "epochs": int(pairs[0][0].config["epochs"]) if pairs else None,
                "params_paper": pairs[0][0].eval().get("params") if pairs else None,
                "params_other": pairs[0][1].eval().get("params") if pairs else None}
         for label, values in (("paper", mine), ("other", theirs)):
@@ -239,7 +240,7 @@ def claims_frame(runs: dict, definition: dict, reference: pd.DataFrame) -> pd.Da
             out[f"{label}_epoch_25pct"], out[f"{label}_reached"] = _stats(reached)[0], len(reached)
         rows.append(out)
     frame = pd.DataFrame(rows)
-    for col in ("params_paper", "params_other"):
+    for col in ("params_paper", "params_other", "epochs"):
         frame[col] = pd.to_numeric(frame[col], errors="coerce").astype("Int64")
     return frame
 
@@ -290,7 +291,7 @@ def _speed_sentence(row, epochs: int) -> str | None:
             f"{ratio:.1f}x faster with ReLU (the paper: 6x); our data {verdict}.")
 
 
-def claim_sentences(frame: pd.DataFrame, epochs: int) -> list[str]:
+def claim_sentences(frame: pd.DataFrame) -> list[str]:
     """One sentence per row that has run: whether our data support the paper's claim, with the numbers.
 
     A claim is supported where the mean effect has the paper's sign and lies more than two standard
@@ -304,7 +305,7 @@ def claim_sentences(frame: pd.DataFrame, epochs: int) -> list[str]:
         if not n:
             continue
         head = f"- **{row['choice']}** ({NETWORK_NAMES[row['network']]}, {n} seed{'s' if n > 1 else ''}): "
-        speed = _speed_sentence(row, epochs) if row["row"] in FIGURE1_ROWS else None
+        speed = _speed_sentence(row, int(row["epochs"])) if row["row"] in FIGURE1_ROWS else None
         if speed:
             out.append(head + speed)
             continue
@@ -362,7 +363,7 @@ def claims_markdown(frame: pd.DataFrame, epochs: int) -> str:
         "## What our data say\n",
         f"Per claim, on CIFAR-10 at {epochs} epochs (Δ: the paper's choice minus the alternative, mean ± sd "
         "over seeds; negative: the paper's choice helps).\n",
-        "\n".join(claim_sentences(frame, epochs)) + "\n",
+        "\n".join(claim_sentences(frame)) + "\n",
         "## Each side\n",
         "Top-1 error in percent (centre crop; the ten-crop row: ten crops, then centre), mean ± sd over seeds.\n",
         markdown_table(sides, right=("Paper's choice: top-1", "Alternative: top-1")),

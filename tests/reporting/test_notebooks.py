@@ -85,8 +85,9 @@ def _errors(nb) -> list[str]:
 
 def test_notebooks_execute_against_the_small_run(small):
     # A side study's summary (the committed transfer table) is read by its own section, never as a scale.
-    (small["results"] / "transfer").mkdir()
-    shutil.copy(records.REPO_ROOT / "results/transfer/summary.csv", small["results"] / "transfer" / "summary.csv")
+    for study in ("transfer", "ablations"):
+        (small["results"] / study).mkdir()
+        shutil.copy(records.REPO_ROOT / "results" / study / "summary.csv", small["results"] / study / "summary.csv")
     notes = []
     written = notebooks.generate(small["runs"], small["results"], small["data"], notes=notes)
     assert [p.name for p in written] == ["01_results.ipynb", "02_model_inspection.ipynb"] and not notes
@@ -98,11 +99,12 @@ def test_notebooks_execute_against_the_small_run(small):
         assert len(images) >= (1 if path.name.startswith("01") else 4), path.name
     setup = next(c for c in nbformat.read(written[0], as_version=4).cells if c.cell_type == "code")
     results_text = json.dumps(setup.outputs)
-    assert "folder-tiny" in results_text and "transfer" not in results_text
+    assert "folder-tiny" in results_text and "transfer" not in results_text and "ablations" not in results_text
     every_output = json.dumps([c.outputs for c in nbformat.read(written[0], as_version=4).cells
                                if c.cell_type == "code"])
     assert "At 100% of Imagenette's training images the" in every_output
     assert "At 10% of Imagenette's training images the" in every_output
+    assert "**LRN vs none** (small AlexNet" in every_output     # the design claims' section, one line each
 
 
 def test_inspection_notebook_is_skipped_without_run_folders_or_model_folders(small, tmp_path):
