@@ -80,6 +80,9 @@ def optional_config() -> dict:
         "checkpoint_every_minutes": 0.0,  # > 0: checkpoint by time (plus epoch ends), not by steps
         "chance_guard_steps": 2000,   # training loss within 5% of ln(classes) this many steps
         "chance_guard_action": "warn",    # running: 'warn' (one line) or 'stop' (exit 1); 0 steps: off
+        "resize_range": None,         # [lo, hi]: scale jittering (Simonyan & Zisserman 2014), each training
+                                      # image's shorter side a random size in [lo, hi] before the crop;
+                                      # None: `resize` (the paper). Evaluation always uses `resize`.
         "init_from": None,            # a run id: start from its trained weights, all but fc8
                                       # (fine-tuning, alexnet.finetune); None: from scratch
         "study": None,                # a side study's name (drivers/classes.py): the per-scale

@@ -198,7 +198,8 @@ def train_dataset(config: dict, source, batch_size: int, epoch: int, stats) -> t
         source, batch_size, image_size=config["image_size"], resize=config["resize"],
         colour_stats=stats, pca_std=config["pca_std"], seed=config["seed"], cache=config["cache"],
         drop_remainder=True, epoch=epoch, pad=config["pad"],
-        standardise=option(config, "input_norm") == "standardise")
+        standardise=option(config, "input_norm") == "standardise",
+        resize_range=option(config, "resize_range"))
 
 
 def eval_dataset(config: dict, source, batch_size: int, stats, ten_crop: bool = False) -> tf.data.Dataset:

@@ -40,7 +40,7 @@ def validate(config: dict) -> dict:
     modules bring TensorFlow in (quietly, see `cli.import_tensorflow`).
     """
     cli.import_tensorflow()
-    from alexnet import distribute, inputs, model, monitor, optim
+    from alexnet import data, distribute, inputs, model, monitor, optim
 
     choices = {"arch": model.ARCHS, "init": model.INITS, "precision": ("auto", *model.PRECISIONS),
                "strategy": distribute.STRATEGIES, "cluster": distribute.CLUSTERS,
@@ -56,6 +56,10 @@ def validate(config: dict) -> dict:
     if option(config, "warmup_epochs") >= config["epochs"]:
         raise ConfigError(f"warmup_epochs ({option(config, 'warmup_epochs')}) must be below epochs "
                           f"({config['epochs']}): the run would end before the warm-up does")
+    try:
+        data.pipeline.check_resize_range(option(config, "resize_range"), config["image_size"], config["pad"])
+    except data.DataError as err:
+        raise ConfigError(str(err)) from None
     if option(config, "init_from") is not None and not isinstance(option(config, "init_from"), str):
         raise ConfigError(f"init_from must be a run id (a string) or None, got {option(config, 'init_from')!r}")
     if config["lr_schedule"] == "plateau" and option(config, "holdout_fraction") == 0.0:

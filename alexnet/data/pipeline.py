@@ -16,6 +16,15 @@ to its compute dtype).
 Both draw each image's crop, flip and colour noise from the same per-image
 key, so for images already at `resize` the two give the same crops.
 
+`resize_range=(lo, hi)` is scale jittering (Simonyan & Zisserman 2014, after
+the paper): each training image's shorter side is scaled to its own random
+size S, uniform in [lo, hi], before the `image_size` crop, so the crop spans
+between image_size/hi and image_size/lo of the image's side instead of the
+fixed image_size/resize. Evaluation always uses `resize`. Both ways in draw S
+from the image's crop key (folded, so the other draws stay as without it);
+the batch path resamples each window bilinearly (`tf.image.crop_and_resize`),
+the per-image path with `transforms.resize_image`.
+
 `standardise=True` also divides by the per-channel standard deviation
 (`ColourStats.std`, ~60-70 on photos). Deviation from the paper, which feeds
 0..255 values: on that scale the first layer's outputs are ~65x larger than
@@ -48,6 +57,27 @@ def epoch_seed(seed: int, epoch: int) -> int:
     return int(np.random.SeedSequence([int(seed), int(epoch)]).generate_state(1, np.uint64)[0] >> 1)
 
 
+def _scale_key(k_crop):
+    """The key of an image's jittered scale: folded from its crop key, so that
+    turning jitter on leaves the crop position, flip and colour draws unchanged."""
+    return tf.random.experimental.stateless_fold_in(k_crop, 1)
+
+
+def check_resize_range(resize_range, image_size: int, pad: int = 0) -> None:
+    """DataError unless `resize_range` is None or [lo, hi] with image_size <= lo <= hi and no padding."""
+    if resize_range is None:
+        return
+    if (not isinstance(resize_range, (list, tuple)) or len(resize_range) != 2
+            or not all(isinstance(v, int) and not isinstance(v, bool) for v in resize_range)):
+        raise DataError(f"resize_range must be None or two integers [lo, hi], got {resize_range!r}")
+    lo, hi = resize_range
+    if not image_size <= lo <= hi:
+        raise DataError(f"resize_range {list(resize_range)} must satisfy image_size ({image_size}) <= lo <= hi: "
+                        "a shorter side below the crop size leaves nothing to crop")
+    if pad:
+        raise DataError(f"resize_range works without padding, got pad={pad}: jitter the scale or pad, not both")
+
+
 def _check_sizes(image_size: int, resize: int, pad: int = 0) -> None:
     if min(image_size, resize) < 1 or pad < 0:
         raise DataError(f"image_size and resize must be positive and pad >= 0, got image_size={image_size}, "
@@ -62,7 +92,8 @@ def _scale(stats: ColourStats, standardise: bool) -> tf.Tensor:
 
 
 def train_image(data, key, image_size: int, resize: int, stats: ColourStats, pca_std: float,
-                square: bool = True, pad: int = 0, standardise: bool = False) -> tf.Tensor:
+                square: bool = True, pad: int = 0, standardise: bool = False,
+                resize_range: tuple[int, int] | None = None) -> tf.Tensor:
     """One training example: float32 [image_size, image_size, 3], mean subtracted.
 
     Args:
@@ -71,9 +102,14 @@ def train_image(data, key, image_size: int, resize: int, stats: ColourStats, pca
       pad: pixels of zero padding (after mean subtraction) around the resized
         image before the random crop, the CIFAR convention; 0 for the paper.
       standardise: also divide by the per-channel std (unit variance).
+      resize_range: (lo, hi): the shorter side becomes a random size in
+        [lo, hi] instead of `resize` (scale jittering); None: `resize`.
     """
     scale = _scale(stats, standardise)
     k_crop, k_flip, k_colour = tf.unstack(tf.random.experimental.stateless_split(key, 3))
+    if resize_range is not None:
+        resize = tf.random.stateless_uniform([], _scale_key(k_crop), float(resize_range[0]),
+                                             float(resize_range[1]))
     # Mean and colour noise are both one RGB offset per image: subtract them in one pass.
     offset = tf.constant(stats.mean, tf.float32)
     if pca_std > 0:
@@ -93,21 +129,25 @@ def train_image(data, key, image_size: int, resize: int, stats: ColourStats, pca
     return tf.ensure_shape(image, [image_size, image_size, 3])
 
 
-def _augment_draws(keys: tf.Tensor, pca_std: float) -> tf.Tensor:
-    """float32 [B, 6] per image: crop position u (2), flip (1), PCA coefficients (3),
-    drawn from each image's key exactly as `train_image` draws them."""
+def _augment_draws(keys: tf.Tensor, pca_std: float, resize_range=None) -> tf.Tensor:
+    """float32 [B, 7] per image: crop position u (2), flip (1), PCA coefficients (3) and the
+    jittered shorter side S (1; 0 without `resize_range`), drawn from each image's key
+    exactly as `train_image` draws them."""
     def draw(key):
         k_crop, k_flip, k_colour = tf.unstack(tf.random.experimental.stateless_split(key, 3))
         flip = tf.cast(tf.random.stateless_uniform([], k_flip) < 0.5, tf.float32)
         alpha = (tf.random.stateless_normal([3], k_colour, stddev=pca_std) if pca_std > 0
                  else tf.zeros([3]))
-        return tf.concat([tf.random.stateless_uniform([2], k_crop), [flip], alpha], 0)
+        side = (tf.random.stateless_uniform([1], _scale_key(k_crop), float(resize_range[0]),
+                                            float(resize_range[1])) if resize_range is not None else tf.zeros([1]))
+        return tf.concat([tf.random.stateless_uniform([2], k_crop), [flip], alpha, side], 0)
 
-    return tf.map_fn(draw, keys, fn_output_signature=tf.TensorSpec([6], tf.float32))
+    return tf.map_fn(draw, keys, fn_output_signature=tf.TensorSpec([7], tf.float32))
 
 
 def train_batch(images: tf.Tensor, keys: tf.Tensor, image_size: int, stats: ColourStats, pca_std: float,
-                pad: int = 0, standardise: bool = False) -> tf.Tensor:
+                pad: int = 0, standardise: bool = False,
+                resize_range: tuple[int, int] | None = None) -> tf.Tensor:
     """A batch of training examples from decoded squares, augmented together.
 
     Args:
@@ -115,21 +155,25 @@ def train_batch(images: tf.Tensor, keys: tf.Tensor, image_size: int, stats: Colo
       keys: int64 [B, 2], each image's stateless seed for this epoch.
       pad: zero padding (after normalisation) around each image before the
         random crop, the CIFAR convention; 0 for the paper.
+      resize_range: (lo, hi) scale jittering (see the module docstring), the
+        squares being at `resize`.
       Others as for `train_image`.
 
     Returns:
       float32 [B, image_size, image_size, 3].
     """
-    draws = _augment_draws(keys, pca_std)
+    draws = _augment_draws(keys, pca_std, resize_range)
     size = tf.shape(images)[1]
+    offset = tf.constant(stats.mean, tf.float32) - (
+        transforms.pca_shift(draws[:, 3:6], stats.eigval, stats.eigvec) if pca_std > 0 else 0.0)
+    offset = tf.broadcast_to(offset, [tf.shape(images)[0], 3])[:, None, None, :]
+    scale = _scale(stats, standardise)
+    if resize_range is not None:
+        return _jittered_batch(images, draws, image_size, offset, scale)
     span = size + 2 * pad - image_size
     # The same offsets as `transforms.train_window` for an image already at size R.
     offsets = tf.cast(draws[:, :2] * tf.cast(span + 1, tf.float32), tf.int32)
     offsets = tf.minimum(offsets, span)
-    offset = tf.constant(stats.mean, tf.float32) - (
-        transforms.pca_shift(draws[:, 3:], stats.eigval, stats.eigvec) if pca_std > 0 else 0.0)
-    offset = tf.broadcast_to(offset, [tf.shape(images)[0], 3])[:, None, None, :]
-    scale = _scale(stats, standardise)
     x = tf.cast(images, tf.float32)
     if pad:
         x = tf.pad((x - offset) * scale, [[0, 0], [pad, pad], [pad, pad], [0, 0]])
@@ -137,6 +181,23 @@ def train_batch(images: tf.Tensor, keys: tf.Tensor, image_size: int, stats: Colo
     if not pad:
         x = (x - offset) * scale
     return tf.ensure_shape(x, [None, image_size, image_size, 3])
+
+
+def _jittered_batch(images, draws, image_size: int, offset, scale) -> tf.Tensor:
+    """`train_batch` with scale jittering: per image, the window `transforms.train_window`
+    would give after the shorter side becomes the drawn S, resampled to `image_size`."""
+    size = tf.shape(images)[1]
+    size_f = tf.cast(size, tf.float32)
+    # Window side in the squares' pixels: crop_size(R, image_size, S), as the per-image path.
+    side = tf.clip_by_value(tf.round(size_f * (image_size / draws[:, 6])), 1.0, size_f)
+    y = tf.minimum(tf.floor(draws[:, 0] * (size_f - side + 1.0)), size_f - side)
+    x = tf.minimum(tf.floor(draws[:, 1] * (size_f - side + 1.0)), size_f - side)
+    # crop_and_resize maps box coordinate t to pixel t * (R - 1): the window's first and last pixel centres.
+    boxes = tf.stack([y, x, y + side - 1.0, x + side - 1.0], axis=1) / (size_f - 1.0)
+    batch = tf.range(tf.shape(images)[0])
+    out = tf.image.crop_and_resize(tf.cast(images, tf.float32), boxes, batch, [image_size, image_size])
+    out = tf.where((draws[:, 2] > 0.5)[:, None, None, None], tf.reverse(out, [2]), out)
+    return tf.ensure_shape((out - offset) * scale, [None, image_size, image_size, 3])
 
 
 def square_crops(squares, image_size: int, stats: ColourStats, ten_crop: bool = False,
@@ -178,7 +239,8 @@ def train_dataset(source, batch_size: int, image_size: int = 224, resize: int = 
                   colour_stats: ColourStats | None = None, pca_std: float = 0.1, seed: int = 0,
                   shuffle_buffer: int | None = None, cache: bool = True, drop_remainder: bool = True,
                   epoch: int = 0, square: bool = True, pad: int = 0,
-                  standardise: bool = False, parallel_batches: int | None = None) -> tf.data.Dataset:
+                  standardise: bool = False, parallel_batches: int | None = None,
+                  resize_range: tuple[int, int] | None = None) -> tf.data.Dataset:
     """One epoch of shuffled, augmented training batches (no repeat).
 
     The order and every image's crop, flip and colour noise depend only on
@@ -206,11 +268,14 @@ def train_dataset(source, batch_size: int, image_size: int = 224, resize: int = 
       standardise: divide by the per-channel std after subtracting the mean.
       parallel_batches: batches of cached images augmented at once; None:
         `default_parallel_batches()`.
+      resize_range: (lo, hi): scale jittering, the shorter side a random size
+        in [lo, hi] per image instead of `resize`; None: `resize` (the paper).
 
     Returns:
       tf.data.Dataset of (float32 [B, S, S, 3], int32 [B]).
     """
     _check_sizes(image_size, resize, pad)
+    check_resize_range(resize_range, image_size, pad)
     stats = colour_stats or IMAGENET_COLOUR_STATS
     order_seed = epoch_seed(seed, epoch)
     decoded = source.decoded_stream(resize) if cache and square else None
@@ -220,7 +285,8 @@ def train_dataset(source, batch_size: int, image_size: int = 224, resize: int = 
 
         def augment(images, labels, pos):
             keys = tf.stack([tf.fill(tf.shape(pos), tf.constant(order_seed, tf.int64)), pos], axis=1)
-            return train_batch(images, keys, image_size, stats, pca_std, pad, standardise), labels
+            return train_batch(images, keys, image_size, stats, pca_std, pad, standardise,
+                               resize_range), labels
 
         parallel = parallel_batches or default_parallel_batches()
         ds = ds.map(augment, num_parallel_calls=parallel, deterministic=True)
@@ -236,7 +302,8 @@ def train_dataset(source, batch_size: int, image_size: int = 224, resize: int = 
 
     def transform(data, label, pos):
         key = tf.stack([tf.constant(order_seed, tf.int64), pos])
-        return train_image(data, key, image_size, resize, stats, pca_std, square, pad, standardise), label
+        return train_image(data, key, image_size, resize, stats, pca_std, square, pad, standardise,
+                           resize_range), label
 
     ds = ds.map(transform, num_parallel_calls=AUTOTUNE, deterministic=True)
     ds = ds.ignore_errors(log_warning=True)  # last resort: a file corrupt mid-stream

@@ -213,6 +213,8 @@ def _cli(*args, timeout=120):
     ("warmup_epochs=60.0", "error: warmup_epochs (60.0) must be below epochs (45)"),
     ("holdout_fraction=None", "error: config key 'holdout_fraction' must be in [0, 1), got None"),
     ("train_fraction=1.5", "error: config key 'train_fraction' must be in (0, 1], got 1.5"),
+    ("resize_range=[24,40] pad=0", "error: resize_range [24, 40] must satisfy image_size (32) <= lo <= hi"),
+    ("resize_range=[32,40]", "error: resize_range works without padding, got pad=4"),
     ("dataset='folder:/nonexistent'", "error: "),
 ])
 def test_bad_config_fails_at_start_with_one_line(override, message, runs_dir):

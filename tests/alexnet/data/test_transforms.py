@@ -2,6 +2,7 @@
 (alexnet.data.transforms / pipeline / colour / metrics)."""
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -127,6 +128,50 @@ def test_batched_augmentation_draws_what_the_per_image_path_draws():
         assert any(np.allclose(out, w, atol=1e-4) or np.allclose(out, w[:, ::-1], atol=1e-4) for w in windows)
 
 
+def _ramp(n: int, size: int) -> np.ndarray:
+    """uint8 [n, size, size, 3] whose red channel is 3 x the column and green 3 x the row: a window's
+    span in source pixels is readable from any crop of it."""
+    cols = np.broadcast_to(np.arange(size) * 3, (size, size))
+    image = np.stack([cols, cols.T, np.zeros((size, size), int)], -1).astype(np.uint8)
+    return np.repeat(image[None], n, axis=0)
+
+
+def _span(out: np.ndarray) -> np.ndarray:
+    """Source pixels between a crop's first and last column, per image (red channel, mirror-proof)."""
+    red = out[..., 0] / 3.0
+    return np.abs(red[:, :, -1] - red[:, :, 0]).mean(axis=1)
+
+
+def test_scale_jitter_draws_a_window_per_image_within_its_range():
+    """resize_range (lo, hi): each crop spans image_size x R / S source pixels for its own S in [lo, hi];
+    both paths agree; (R, R) is the paper's fixed scale exactly; the other draws are unchanged."""
+    images, size, crop = _ramp(64, 64), 64, 56
+    keys = tf.constant([[3, p] for p in range(64)], tf.int64)
+    batch = data.pipeline.train_batch(tf.constant(images), keys, crop, STATS, 0.0, resize_range=(56, 72))
+    spans = _span(batch.numpy() + STATS.mean)
+    # The window's first to last pixel: round(64 x 56 / S) - 1, S in [56, 72].
+    assert spans.min() >= round(64 * 56 / 72) - 1 - 1e-3 and spans.max() <= 63 + 1e-3
+    assert spans.max() - spans.min() > 8        # a spread of scales, not one
+    single = np.stack([data.pipeline.train_image(tf.io.encode_png(im), keys[i], crop, size, STATS, 0.0,
+                                                 resize_range=(56, 72)) for i, im in enumerate(images[:8])])
+    np.testing.assert_allclose(_span(single + STATS.mean), spans[:8], atol=0.6)
+    # A range of one size is the fixed scale, pixel for pixel, with the same crops, flips and colours.
+    fixed = data.pipeline.train_batch(tf.constant(images), keys, crop, STATS, 0.1, resize_range=(64, 64))
+    np.testing.assert_allclose(fixed.numpy(), data.pipeline.train_batch(tf.constant(images), keys, crop,
+                                                                        STATS, 0.1).numpy(), atol=1e-3)
+
+
+@pytest.mark.parametrize("resize_range, pad, message", [
+    ((48, 72), 0, "resize_range [48, 72] must satisfy image_size (56) <= lo <= hi"),
+    ((72, 64), 0, "resize_range [72, 64] must satisfy image_size (56) <= lo <= hi"),
+    ((56, 72), 4, "resize_range works without padding, got pad=4"),
+    ((56.0, 72), 0, "resize_range must be None or two integers [lo, hi], got (56.0, 72)"),
+])
+def test_a_bad_resize_range_is_one_line(resize_range, pad, message):
+    with pytest.raises(data.DataError, match=re.escape(message)):
+        data.pipeline.check_resize_range(resize_range, 56, pad)
+
+
 def test_train_dataset_order_and_augmentation_follow_seed_and_epoch(small):
     """Same (seed, epoch): the same batches, however many are augmented at once."""
     def run(**kw):
@@ -141,6 +186,12 @@ def test_train_dataset_order_and_augmentation_follow_seed_and_epoch(small):
     assert sorted(np.concatenate([y for _, y in a])) == sorted(small.labels)  # one pass, each image once
     sizes = [len(y) for _, y in data.train_dataset(small, 5, colour_stats=STATS, drop_remainder=False)]
     assert sizes == [5, 5, 2] and len(list(data.train_dataset(small, 5, colour_stats=STATS))) == 2
+    # Scale jittering, on both ways in (cached squares, per-image decoding): same labels, other pixels.
+    for cache in (True, False):
+        fixed, jittered = run(epoch=0, cache=cache), run(epoch=0, resize_range=(224, 320), cache=cache)
+        assert [y.tolist() for _, y in jittered] == [y.tolist() for _, y in fixed]
+        assert jittered[0][0].shape == (4, 224, 224, 3)
+        assert all(not np.allclose(xj, xf) for (xj, _), (xf, _) in zip(jittered, fixed))
 
 
 def test_native_size_skips_resize_and_crops_exactly(data_dir):
