@@ -83,6 +83,7 @@ def optional_config() -> dict:
         "resize_range": None,         # [lo, hi]: scale jittering (Simonyan & Zisserman 2014), each training
                                       # image's shorter side a random size in [lo, hi] before the crop;
                                       # None: `resize` (the paper). Evaluation always uses `resize`.
+                                      # Cached squares are at `resize`: hi above it upsamples them.
         "init_from": None,            # a run id: start from its trained weights, all but fc8
                                       # (fine-tuning, alexnet.finetune); None: from scratch
         "study": None,                # a side study's name (drivers/classes.py): the per-scale

@@ -16,10 +16,12 @@ the centre crop (CIFAR-10's test split), per seed from the two runs of that
 seed, then mean ± sample sd over the seeds. The ten-crop row compares the ten
 crops' error with the centre crop's of the same runs. The paper claims every
 choice helps, so the sign agrees where our mean effect is negative;
-`beyond_2se` says whether it is more than two standard errors (sd / sqrt(n))
-from zero. For ReLU vs tanh also: the epoch at which the training error
-(metrics.csv, averaged over the epoch) first reaches 25%, linear between
-epoch ends from chance at epoch 0 (Figure 1's measure).
+`d_top1_lo`/`_hi` is the 95% Student-t interval of the mean over the seeds
+(mean ± t(0.975, n-1) sd / sqrt(n); none for one seed) and
+`interval_excludes_zero` says whether zero lies outside it. For ReLU vs tanh
+also: the epoch at which the training error (metrics.csv, averaged over the
+epoch) first reaches 25%, linear between epoch ends from chance at epoch 0
+(Figure 1's measure), and in how many seeds ReLU got there first.
 
 Without --run-ids it cites the copies in results/ablations/records. A record is
 placed by its config: its network is its `arch`, its variant the one whose key
@@ -174,6 +176,23 @@ def _stats(values: list[float]) -> tuple[float, float]:
             float(np.std(values, ddof=1)) if len(values) > 1 else math.nan)
 
 
+def interval95(values: list[float]) -> tuple[float, float]:
+    """The 95% Student-t interval of the mean of `values` (NaNs for fewer than two)."""
+    if len(values) < 2:
+        return math.nan, math.nan
+    from scipy import stats
+
+    mean, sd = _stats(values)
+    half = float(stats.t.ppf(0.975, len(values) - 1)) * sd / math.sqrt(len(values))
+    return mean - half, mean + half
+
+
+def _first(pair) -> bool:
+    """Whether the paper's side (ReLU) reached 25% training error before the other, in one seed."""
+    mine, theirs = _reaching(pair[0]), _reaching(pair[1])
+    return not math.isnan(mine) and (math.isnan(theirs) or mine < theirs)
+
+
 def remeasurements(claim: Claim, reference: pd.DataFrame) -> list[tuple[str, float, float]]:
     """(who, top-1 error with the paper's choice, with the alternative) from results/published.csv."""
     by_model = reference.set_index("model")["top1_err_pct"]
@@ -216,6 +235,7 @@ def claims_frame(runs: dict, definition: dict, reference: pd.DataFrame) -> pd.Da
         d1 = [m[0] - t[0] for m, t in zip(mine, theirs)]
         d5 = [m[1] - t[1] for m, t in zip(mine, theirs)]
         (m1, s1), (m5, s5) = _stats(d1), _stats(d5)
+        lo, hi = interval95(d1)
         base = next((r for (n, v, _), r in sorted(runs.items()) if (n, v) == (network, "base")), None)
         out = {"row": name, "network": network, "choice": claim.choice,
                "paper_side": _side(definition, row, 1, base, claim),
@@ -230,14 +250,17 @@ def claims_frame(runs: dict, definition: dict, reference: pd.DataFrame) -> pd.Da
                "params_other": pairs[0][1].eval().get("params") if pairs else None}
         for label, values in (("paper", mine), ("other", theirs)):
             out[f"top1_{label}_mean"], out[f"top1_{label}_sd"] = _stats([v[0] for v in values])
-        out.update(d_top1_mean=m1, d_top1_sd=s1, d_top5_mean=m5, d_top5_sd=s5,
+        out.update(d_top1_mean=m1, d_top1_sd=s1, d_top1_lo=lo, d_top1_hi=hi, d_top5_mean=m5, d_top5_sd=s5,
                    sign_agrees=None if not pairs or m1 == 0 else bool(m1 < 0),
-                   beyond_2se=bool(len(pairs) > 1 and abs(m1) > 2 * s1 / math.sqrt(len(pairs))),
+                   interval_excludes_zero=bool(len(pairs) > 1 and (lo > 0 or hi < 0)),
                    paper_epoch_25pct=math.nan, other_epoch_25pct=math.nan, paper_reached=0, other_reached=0,
+                   paper_first=0,
                    run_ids=" ".join(dict.fromkeys(r.run_id for pair in pairs for r in pair)))
         for i, label in enumerate(("paper", "other") if name in FIGURE1_ROWS else ()):
             reached = [e for pair in pairs if not math.isnan(e := _reaching(pair[i]))]
             out[f"{label}_epoch_25pct"], out[f"{label}_reached"] = _stats(reached)[0], len(reached)
+        if name in FIGURE1_ROWS:
+            out["paper_first"] = sum(_first(pair) for pair in pairs)
         rows.append(out)
     frame = pd.DataFrame(rows)
     for col in ("params_paper", "params_other", "epochs"):
@@ -262,9 +285,9 @@ def _verdict(row) -> str:
     if row["sign_agrees"] is None or pd.isna(row["sign_agrees"]):
         return "—"
     word = "yes" if row["sign_agrees"] else "no"
-    if row["n_seeds"] < 2:  # one seed has no spread, so no standard error to judge the mean by
+    if row["n_seeds"] < 2:  # one seed has no spread, so no interval to judge the mean by
         return word + " (1 seed)"
-    return word + ("" if row["beyond_2se"] else " (within 2 s.e.)")
+    return word + ("" if row["interval_excludes_zero"] else " (interval includes 0)")
 
 
 def _epochs(row, side: str, epochs: int) -> str:
@@ -277,27 +300,49 @@ def _epochs(row, side: str, epochs: int) -> str:
     return f"{row[f'{side}_epoch_25pct']:.1f}" + ("" if reached == n else f" ({reached} of {n} seeds)")
 
 
-def _speed_sentence(row, epochs: int) -> str | None:
+# What a row without a number of its own cannot test: its claim is about something else.
+UNMEASURED = {"dropout": "overfitting", "relu_tanh": "training speed", "four_layer_relu_tanh": "training speed"}
+
+
+def _seeds(k: int, n: int) -> str:
+    return "" if k == n else f" ({k} of {n} seeds)"
+
+
+def _speed_sentence(row) -> str | None:
     """Figure 1's measure for a ReLU/tanh row, or None where ReLU never reached 25% training error."""
-    if not row["paper_reached"]:
+    n, relu_n, tanh_n = int(row["n_seeds"]), int(row["paper_reached"]), int(row["other_reached"])
+    if not relu_n:
         return None
-    relu = row["paper_epoch_25pct"]
-    if not row["other_reached"]:
-        return (f"ReLU reached {LEVEL:.0f}% training error at epoch {relu:.1f} and tanh not within {epochs} epochs, "
-                f"so ReLU was at least {epochs / relu:.1f}x faster (the paper: 6x): our data support the claim.")
-    ratio = row["other_epoch_25pct"] / relu
-    verdict = "support the claim" if ratio > 1 else "contradict the claim"
-    return (f"ReLU reached {LEVEL:.0f}% training error at epoch {relu:.1f}, tanh at {row['other_epoch_25pct']:.1f}: "
-            f"{ratio:.1f}x faster with ReLU (the paper: 6x); our data {verdict}.")
+    relu = f"ReLU reached {LEVEL:.0f}% training error at epoch {row['paper_epoch_25pct']:.1f}{_seeds(relu_n, n)}"
+    if tanh_n:
+        tanh = f"tanh at {row['other_epoch_25pct']:.1f}{_seeds(tanh_n, n)}"
+        if tanh_n == relu_n == n:
+            tanh += f", {row['other_epoch_25pct'] / row['paper_epoch_25pct']:.1f} times ReLU's epochs (the paper: 6)"
+    else:
+        epochs = int(row["epochs"])
+        tanh = (f"tanh not within {epochs} epochs (at least {epochs / row['paper_epoch_25pct']:.1f} times ReLU's epochs; "
+                "the paper: 6)")
+    first = int(row["paper_first"])
+    if n < 2:
+        verdict = "one seed, so no verdict yet"
+    elif first == n:
+        verdict = "ReLU first in every seed, as the paper says"
+    elif first == 0:
+        verdict = "tanh first in every seed, against the paper"
+    else:
+        verdict = f"ReLU first in {first} of {n} seeds, so our data do not settle it"
+    return f"{relu}, {tanh}: {verdict}."
 
 
 def claim_sentences(frame: pd.DataFrame) -> list[str]:
-    """One sentence per row that has run: whether our data support the paper's claim, with the numbers.
+    """One sentence per row that has run: what our seeds say about the paper's claim, with the numbers.
 
-    A claim is supported where the mean effect has the paper's sign and lies more than two standard
-    errors of the seed spread from zero, contradicted where it has the other sign as clearly, and not
-    settled otherwise (one seed is never enough). The ReLU/tanh rows are judged by Figure 1's own
-    measure, the epoch at which training error reaches 25%, where ReLU reaches it.
+    The effect's 95% interval over the seeds (`interval95`) decides: outside zero on the paper's side,
+    the paper's choice helps as it says (its magnitude beside ours); outside on the other side, the
+    alternative is better; otherwise our data do not settle it; one seed gives no interval, hence no
+    verdict. A row whose claim is about something its top-1 error does not measure (dropout and
+    overfitting; ReLU and training speed where 25% training error is not reached) says so. The ReLU/tanh
+    rows are judged by Figure 1's own measure where ReLU reaches 25%: who got there first, per seed.
     """
     out = []
     for _, row in frame.iterrows():
@@ -305,22 +350,31 @@ def claim_sentences(frame: pd.DataFrame) -> list[str]:
         if not n:
             continue
         head = f"- **{row['choice']}** ({NETWORK_NAMES[row['network']]}, {n} seed{'s' if n > 1 else ''}): "
-        speed = _speed_sentence(row, int(row["epochs"])) if row["row"] in FIGURE1_ROWS else None
+        speed = _speed_sentence(row) if row["row"] in FIGURE1_ROWS else None
         if speed:
             out.append(head + speed)
             continue
         d, sd = row["d_top1_mean"], row["d_top1_sd"]
-        effect = f"{d:+.1f}" + ("" if pd.isna(sd) else f" ± {sd:.1f}") + " points top-1"
-        paper = "" if pd.isna(row["paper_d_top1"]) else f" (the paper: {row['paper_d_top1']:+.1f})"
+        notes = []
+        if n >= 2:
+            notes.append(f"95% interval {row['d_top1_lo']:+.1f} to {row['d_top1_hi']:+.1f}"
+                         + (", the same in every seed" if sd == 0 else ""))
+        if not pd.isna(row["paper_d_top1"]):
+            notes.append(f"the paper: {row['paper_d_top1']:+.1f}")
+        effect = f"Δ top-1 {d:+.1f}" + ("" if pd.isna(sd) else f" ± {sd:.1f}") + (
+            f" ({'; '.join(notes)})" if notes else "")
         if n < 2:
-            verdict = "one seed, so our data do not settle it yet"
-        elif not row["beyond_2se"]:
-            verdict = "within two standard errors of zero, so our data do not settle it"
+            verdict = "one seed, so no interval and no verdict yet"
+        elif not row["interval_excludes_zero"]:
+            verdict = "the interval includes zero, so our data do not settle it"
         elif row["sign_agrees"]:
-            verdict = "our data support the claim"
+            verdict = "the paper's choice helps, as it says"
         else:
-            verdict = "our data contradict the claim"
-        out.append(f"{head}{effect}{paper}; {verdict}.")
+            verdict = "the alternative does better, against the paper's choice"
+        unmeasured = UNMEASURED.get(row["row"])
+        if unmeasured and n >= 2:
+            verdict += f" (on test error; the paper's claim is about {unmeasured}, which this row does not measure)"
+        out.append(f"{head}{effect}: {verdict}.")
     return out
 
 
@@ -359,8 +413,8 @@ def claims_markdown(frame: pd.DataFrame, epochs: int) -> str:
         "Δ is the error with the paper's choice minus the error with the alternative, in points, centre crop "
         "(the ten-crop row: ten crops minus the centre crop of the same runs), mean ± sd over seeds of the "
         "per-seed differences: negative means the paper's choice helps. The paper claims every choice helps; "
-        "'within 2 s.e.' marks a mean less than two standard errors of the seed spread from zero "
-        "('1 seed': no spread to judge by). The paper's "
+        "'interval includes 0' marks a mean whose 95% interval over the seeds (Student t) includes zero "
+        "('1 seed': no interval). The paper's "
         "numbers are ILSVRC's unless marked; the re-measurements are results/published.csv's (paper's choice "
         "minus the alternative, top-1 error).\n",
         markdown_table(table, right=("Ours: Δ top-1", "Ours: Δ top-5", "Seeds", "Parameters")),
@@ -369,7 +423,7 @@ def claims_markdown(frame: pd.DataFrame, epochs: int) -> str:
         markdown_table(short, right=("Ours: Δ top-1", "Seeds")),
         "## What our data say\n",
         f"Per claim, on CIFAR-10 at {epochs} epochs (Δ: the paper's choice minus the alternative, mean ± sd "
-        "over seeds; negative: the paper's choice helps).\n",
+        "over seeds and the mean's 95% interval; negative: the paper's choice helps).\n",
         "\n".join(claim_sentences(frame)) + "\n",
         "## Each side\n",
         "Top-1 error in percent (centre crop; the ten-crop row: ten crops, then centre), mean ± sd over seeds.\n",

@@ -42,7 +42,7 @@ def test_readme_copies_generated_tables():
     blocks = _blocks()
     sources = {source for source, _ in blocks}
     assert {"results/imagenette/summary.md", "results/cifar10/summary.md", "results/tiny_imagenet/summary.md",
-            "results/scaling/summary.md"} <= sources
+            "results/scaling/summary.md", "results/ablations/summary.md"} <= sources
     # The baseline's ablation table lives with the baseline's page, which the README links.
     assert "results/baseline_ablation/summary.md" in {s for s, _ in _blocks(records.REPO_ROOT / "docs/baseline.md")}
 

@@ -21,9 +21,13 @@ the paper): each training image's shorter side is scaled to its own random
 size S, uniform in [lo, hi], before the `image_size` crop, so the crop spans
 between image_size/hi and image_size/lo of the image's side instead of the
 fixed image_size/resize. Evaluation always uses `resize`. Both ways in draw S
-from the image's crop key (folded, so the other draws stay as without it);
-the batch path resamples each window bilinearly (`tf.image.crop_and_resize`),
-the per-image path with `transforms.resize_image`.
+from the image's crop key (folded, so the other draws stay as without it) and
+place the same window; the batch path resamples it bilinearly from the cached
+`resize` square (`tf.image.crop_and_resize`, no antialiasing), the per-image
+path from the decoded source (`transforms.resize_image`). So with hi above
+`resize` the cached path upsamples windows smaller than `image_size` from the
+square and loses the source's finer detail: meant for images already at
+`resize` (Tiny ImageNet's 64 px with resize 64), where the two agree.
 
 `standardise=True` also divides by the per-channel standard deviation
 (`ColourStats.std`, ~60-70 on photos). Deviation from the paper, which feeds
@@ -105,6 +109,7 @@ def train_image(data, key, image_size: int, resize: int, stats: ColourStats, pca
       resize_range: (lo, hi): the shorter side becomes a random size in
         [lo, hi] instead of `resize` (scale jittering); None: `resize`.
     """
+    check_resize_range(resize_range, image_size, pad)
     scale = _scale(stats, standardise)
     k_crop, k_flip, k_colour = tf.unstack(tf.random.experimental.stateless_split(key, 3))
     if resize_range is not None:
@@ -162,6 +167,7 @@ def train_batch(images: tf.Tensor, keys: tf.Tensor, image_size: int, stats: Colo
     Returns:
       float32 [B, image_size, image_size, 3].
     """
+    check_resize_range(resize_range, image_size, pad)
     draws = _augment_draws(keys, pca_std, resize_range)
     size = tf.shape(images)[1]
     offset = tf.constant(stats.mean, tf.float32) - (
@@ -192,7 +198,9 @@ def _jittered_batch(images, draws, image_size: int, offset, scale) -> tf.Tensor:
     side = tf.clip_by_value(tf.round(size_f * (image_size / draws[:, 6])), 1.0, size_f)
     y = tf.minimum(tf.floor(draws[:, 0] * (size_f - side + 1.0)), size_f - side)
     x = tf.minimum(tf.floor(draws[:, 1] * (size_f - side + 1.0)), size_f - side)
-    # crop_and_resize maps box coordinate t to pixel t * (R - 1): the window's first and last pixel centres.
+    # crop_and_resize maps box coordinate t to pixel t * (R - 1), so the box runs from the window's first
+    # to its last pixel centre (corners aligned; tf.image.resize on the other path uses half-pixel
+    # centres, a scale difference of about a tenth of a pixel), and never samples outside the square.
     boxes = tf.stack([y, x, y + side - 1.0, x + side - 1.0], axis=1) / (size_f - 1.0)
     batch = tf.range(tf.shape(images)[0])
     out = tf.image.crop_and_resize(tf.cast(images, tf.float32), boxes, batch, [image_size, image_size])

@@ -82,8 +82,9 @@ def square_image(data: tf.Tensor, size: int) -> tf.Tensor:
     return tf.ensure_shape(tf.cast(tf.clip_by_value(tf.round(image), 0.0, 255.0), tf.uint8), [size, size, 3])
 
 
-def crop_size(short_side: tf.Tensor, image_size: int, resize: int) -> tf.Tensor:
-    """Source pixels spanned by `image_size` pixels after the shorter side becomes `resize`."""
+def crop_size(short_side: tf.Tensor, image_size: int, resize) -> tf.Tensor:
+    """Source pixels spanned by `image_size` pixels after the shorter side becomes `resize`
+    (an int, or a float32 scalar tensor for a jittered scale)."""
     c = tf.cast(tf.round(tf.cast(short_side, tf.float32) * (image_size / resize)), tf.int32)
     return tf.clip_by_value(c, 1, short_side)
 
@@ -96,7 +97,7 @@ def region(height: tf.Tensor, width: tf.Tensor, square: bool) -> tuple:
     return (height - s) // 2, (width - s) // 2, s, s
 
 
-def train_window(height, width, key, image_size: int, resize: int, square: bool = True) -> tuple:
+def train_window(height, width, key, image_size: int, resize, square: bool = True) -> tuple:
     """A uniformly placed square crop window (y, x, c, c) in source coordinates.
 
     Args:
