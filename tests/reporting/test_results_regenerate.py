@@ -5,11 +5,11 @@ import shutil
 import pytest
 
 from alexnet import records
-from reporting import ablation, classes, scaling, tables, transfer
+from reporting import ablation, classes, paper_claims, scaling, tables, transfer
 
 RESULTS = records.REPO_ROOT / "results"
 SUMMARIES = ["cifar10/summary", "imagenette/summary", "tiny_imagenet/summary", "scaling/summary",
-             "baseline_ablation/summary", "tiny_imagenet/classes", "transfer/summary"]
+             "baseline_ablation/summary", "tiny_imagenet/classes", "transfer/summary", "ablations/summary"]
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +24,7 @@ def regenerated(tmp_path_factory):
     ablation.generate(runs, results)
     classes.generate(runs, results)
     transfer.generate(runs, results)
+    paper_claims.generate(runs, results)
     return results
 
 
@@ -33,4 +34,4 @@ def test_committed_summary_regenerates_without_a_diff(regenerated, name, suffix)
     committed = (RESULTS / (name + suffix)).read_text()
     assert (regenerated / (name + suffix)).read_text() == committed, (
         f"results/{name}{suffix} differs from what its records give: regenerate it "
-        f"(python -m reporting.tables / scaling / ablation / classes) and commit")
+        f"(python -m reporting.tables / scaling / ablation / classes / transfer / paper_claims) and commit")
