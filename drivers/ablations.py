@@ -53,11 +53,12 @@ class Run:
 
 def base_config(definition: dict, network: str) -> dict:
     """The network's base: the recipe with the definition's changes, shortened to its epochs
-    with the warm-up kept at the same share of the run (as drivers.classes does)."""
+    (the network's own `epochs`, else the study's) with the warm-up kept at the same share of
+    the run (as drivers.classes does)."""
     from alexnet import train
 
     recipe = load_config(EXPERIMENTS_DIR / definition["recipe"])
-    epochs = definition["epochs"]
+    epochs = definition["networks"][network].get("epochs", definition["epochs"])
     config = {**recipe, **definition["networks"][network], "experiment": EXPERIMENT, "study": STUDY,
               "epochs": epochs, "warmup_epochs": option(recipe, "warmup_epochs") * epochs / recipe["epochs"]}
     return train.validate(config)

@@ -92,6 +92,7 @@ def test_summary_rows_give_mean_and_sd_of_the_per_seed_effects(study):
     assert missing["n_seeds"] == 0 and math.isnan(missing["d_top1_mean"]) and pd.isna(missing["sign_agrees"])
     text = (results / "ablations" / "summary.md").read_text()
     assert "| LRN vs none | small AlexNet | lrn=True vs lrn=False |" in text
+    assert "several seeds, 7 epochs for the small AlexNet, 7 for the four-layer net: shortened" in text
     assert "| -1.00 ± 1.00 | -0.50 ± 0.00 | 3 | 2,167,434 | yes (interval includes 0) |" in text
     assert "| 3 | 1,788,554 vs 1,485,834 | yes |" in text
     assert "| PCA colour noise vs none | small AlexNet | pca_std=0.1 vs pca_std=0.0 |" in text
