@@ -128,6 +128,20 @@ def test_batched_augmentation_draws_what_the_per_image_path_draws():
         assert any(np.allclose(out, w, atol=1e-4) or np.allclose(out, w[:, ::-1], atol=1e-4) for w in windows)
 
 
+def test_augmentation_draws_are_pinned():
+    """Each image's crop position, mirror and PCA coefficients for fixed keys, as every committed run drew
+    them: a change here (another key split, an extra draw) would make resumed and repeated runs differ."""
+    keys = tf.constant([[7, p] for p in range(3)], tf.int64)
+    draws = data.pipeline._augment_draws(keys, 0.1).numpy()
+    np.testing.assert_allclose(draws[:, :6], [[0.2513, 0.7456, 1.0, 0.0909, 0.0566, 0.0106],
+                                              [0.5666, 0.5964, 1.0, 0.0040, 0.1111, -0.0235],
+                                              [0.0385, 0.7050, 0.0, 0.0249, 0.1365, -0.1898]], atol=1e-4)
+    assert not draws[:, 6].any()                  # no jittered scale without resize_range
+    jittered = data.pipeline._augment_draws(keys, 0.1, (56, 72)).numpy()
+    np.testing.assert_array_equal(jittered[:, :6], draws[:, :6])   # turning jitter on changes no other draw
+    assert ((jittered[:, 6] >= 56) & (jittered[:, 6] <= 72)).all()
+
+
 def _ramp(n: int, size: int) -> np.ndarray:
     """uint8 [n, size, size, 3] whose red channel is 3 x the column and green 3 x the row: a window's
     span in source pixels is readable from any crop of it."""
