@@ -71,6 +71,7 @@ class ClassifierSettings:
     batch_size: int = 1000       # images per SGD step (sgd: per partial_fit call)
     refit_with_holdout: bool = True   # the final model also learns from the held-out images
     tol: float = 0.1             # batched: stop at this largest projected gradient (liblinear's default)
+    extend: int = 0              # alphas the search may add beyond an end that wins (see `extend_grid`)
 
     @classmethod
     def from_config(cls, config: dict, n_jobs: int) -> "ClassifierSettings":
@@ -81,7 +82,7 @@ class ClassifierSettings:
                    solver=str(config["svm_solver"]), exact_max_gb=float(config["svm_exact_max_gb"]),
                    batch_size=int(config["cache_shard_size"]),
                    refit_with_holdout=bool(config.get("svm_refit_with_holdout", True)),
-                   tol=float(config.get("svm_tol", 0.1)))
+                   tol=float(config.get("svm_tol", 0.1)), extend=int(config.get("svm_extend", 0)))
 
     def solver_for(self, n_images: int, dim: int) -> str:
         """The solver that trains `n_images` vectors of `dim`: liblinear, sgd or batched."""
@@ -213,6 +214,35 @@ def decision_scores(models: list, cache, indices: np.ndarray | None) -> tuple[li
     return [np.concatenate(s)[order] for s in scores], np.concatenate(labels)[order], index[order]
 
 
+def next_alpha(selection: list[dict], best: float) -> float | None:
+    """The penalty to try next when the held-out choice is not interior, else None.
+
+    An end of the grid that wins (verdict 'edge') is extended one step past it,
+    the step being the grid's spacing at that end; a grid whose candidates all
+    tie is extended towards stronger regularisation (larger alpha), where the
+    solutions start to differ (weaker penalties than a tie give the same
+    hard-margin solution on separable data).
+    """
+    verdict = choice_verdict(selection, best)
+    grid = sorted(r["alpha"] for r in selection)
+    if verdict == "tie" or (verdict == "edge" and best == grid[-1]):
+        return grid[-1] * grid[-1] / grid[-2]
+    if verdict == "edge":
+        return grid[0] * grid[0] / grid[1]
+    return None
+
+
+def _score(models, alphas, cache, holdout_indices, n_fit: int) -> list[dict]:
+    scores, y, _ = decision_scores(models, cache, holdout_indices)
+    return [{"alpha": a, "C": 1.0 / (a * n_fit), "holdout_top1_err_pct": topk_error_pct(s, y, 1),
+             "holdout_top5_err_pct": topk_error_pct(s, y, 5)} for a, s in zip(alphas, scores)]
+
+
+def _best(selection: list[dict]) -> float:
+    """Lowest held-out top-1 error; ties go to the larger alpha (the smoother model)."""
+    return min(sorted(selection, key=lambda r: -r["alpha"]), key=lambda r: r["holdout_top1_err_pct"])["alpha"]
+
+
 def select_and_train(cache, train_indices: np.ndarray, n_classes: int, settings: ClassifierSettings,
                      holdout_indices: np.ndarray) -> tuple[object, list[dict]]:
     """Chooses C on the held-out images, then trains the final model (on all of
@@ -226,10 +256,15 @@ def select_and_train(cache, train_indices: np.ndarray, n_classes: int, settings:
       settings: the candidate alphas and training options.
       holdout_indices: sorted subset of `train_indices` used to choose C.
 
+    With `settings.extend` > 0, a choice at an end of the grid (or a grid
+    whose candidates all tie) adds the next penalty past it (`next_alpha`),
+    up to `extend` added candidates, until the choice is interior; the added
+    rows say `extended`.
+
     Returns:
-      (final model, one dict per candidate: alpha, C, held-out top-1/top-5
-      error, and whether it was chosen; the final alpha is in the chosen row's
-      'final_alpha').
+      (final model, one dict per candidate in the order tried: alpha, C,
+      held-out top-1/top-5 error, and whether it was chosen; the final alpha
+      is in the chosen row's 'final_alpha').
     """
     fit_indices = np.setdiff1d(train_indices, holdout_indices)
     if settings.select_fraction < 1.0 and len(fit_indices):
@@ -240,23 +275,32 @@ def select_and_train(cache, train_indices: np.ndarray, n_classes: int, settings:
         selection = [{"alpha": a, "C": 1.0 / (a * len(train_indices))} for a in settings.alphas]
         best, n_search = settings.alphas[0], len(train_indices)
     else:
-        models = train(cache, fit_indices, n_classes, settings.alphas, settings)
-        scores, y, _ = decision_scores(models, cache, holdout_indices)
-        selection = [{"alpha": a, "C": 1.0 / (a * len(fit_indices)),
-                      "holdout_top1_err_pct": topk_error_pct(s, y, 1),
-                      "holdout_top5_err_pct": topk_error_pct(s, y, 5)} for a, s in zip(settings.alphas, scores)]
-        # Lowest held-out top-1 error; ties go to the larger alpha (smoother model).
-        best = min(reversed(selection), key=lambda r: r["holdout_top1_err_pct"])["alpha"]
+        alphas = list(settings.alphas)
+        models = train(cache, fit_indices, n_classes, alphas, settings)
+        selection = _score(models, alphas, cache, holdout_indices, len(fit_indices))
+        best = _best(selection)
+        for _ in range(settings.extend):
+            alpha = next_alpha(selection, best)
+            if alpha is None:
+                break
+            log.info("SVM penalty search: alpha=%g won at an end of %s (or all tied); trying alpha=%g",
+                     best, sorted(alphas), alpha)
+            model = train(cache, fit_indices, n_classes, [alpha], settings)[0]
+            alphas.append(alpha)
+            models.append(model)
+            selection.append({**_score([model], [alpha], cache, holdout_indices, len(fit_indices))[0],
+                              "extended": True})
+            best = _best(selection)
         n_search = len(fit_indices)
         verdict = choice_verdict(selection, best)
         if verdict == "edge":
-            log.warning("the chosen SVM penalty alpha=%g is at the edge of svm_alphas %s; "
-                        "consider extending the grid", best, list(settings.alphas))
+            log.warning("the chosen SVM penalty alpha=%g is at the edge of the searched %s; "
+                        "consider extending the grid", best, sorted(alphas))
         elif verdict == "tie":
-            log.warning("every SVM penalty in svm_alphas %s gives the same held-out error: C is not "
-                        "chosen by these data (the record says so)", list(settings.alphas))
+            log.warning("every SVM penalty in %s gives the same held-out error: C is not "
+                        "chosen by these data (the record says so)", sorted(alphas))
         if not settings.refit:
-            return models[settings.alphas.index(best)], _mark(selection, best, best)
+            return models[alphas.index(best)], _mark(selection, best, best)
     final_indices = train_indices if settings.refit_with_holdout else np.setdiff1d(train_indices, holdout_indices)
     final_alpha = best * n_search / len(final_indices)  # the same C = 1 / (alpha n) on the final images
     final = train(cache, final_indices, n_classes, [final_alpha], settings)[0]

@@ -7,7 +7,7 @@ needs, so each file shows only its differences. The values here are the
 3-scale dense SIFT at step 4, PCA to 64, improved Fisher vectors, linear SVM.
 """
 
-from alexnet.config import POSITIVE, fraction, one_of
+from alexnet.config import NON_NEGATIVE, POSITIVE, fraction, one_of
 
 # Choices, defined here for the modules that read them.
 CACHE_DTYPES = ("float16", "int8")
@@ -72,6 +72,9 @@ def fv_optional_config() -> dict:
         "svm_refit_with_holdout": True,
         # The batched solver's stopping rule: largest projected gradient of a pass (liblinear's eps).
         "svm_tol": 0.1,
+        # Penalties the C search may add past an end of svm_alphas that wins (or past the strongest
+        # when all tie), one grid step at a time, until the choice is interior; 0: the grid as given.
+        "svm_extend": 0,
         # What PCA and GMM are fitted on in a subset run (train_fraction < 1): 'split', the
         # whole training split (images the CNN never sees); 'cell', the run's own images.
         "encoder_fit": "split",
@@ -93,6 +96,7 @@ RULES = {
     "svm_solver": one_of(SVM_SOLVERS),
     "svm_exact_max_gb": (lambda v: v >= 0, "0 or more (GiB)"),
     "svm_tol": POSITIVE,
+    "svm_extend": NON_NEGATIVE,
     "encoder_fit": one_of(("split", "cell")),
     "study": (lambda v: v is None or (isinstance(v, str) and v != ""), "a non-empty name"),
 }

@@ -97,15 +97,17 @@ def cnn_config(config_file: str, fraction: float, seed: int, max_epochs: int,
     return train.validate(config)
 
 
-def fv_config(config_file: str, fraction: float, seed: int) -> dict:
-    """The baseline's config of one Fisher-vector cell: the scale's own config (whose final
-    SVM leaves the held-out part out, as the CNN does, and whose one exact solver serves
-    every cell), on the cell's subset, with the encoder fitted on the cell's own images
-    and the held-out split following `seed` as the CNN's does."""
+def fv_config(config_file: str, fraction: float, seed: int, changes: dict | None = None) -> dict:
+    """The baseline's config of one Fisher-vector cell: the scale's own config with the grid's
+    `changes` (experiments/scaling.py's `fv_changes`: the final SVM leaves the held-out part out,
+    as the CNN does; one exact solver serves every cell; the penalty grid grows until its choice
+    is interior), on the cell's subset, with the encoder fitted on the cell's own images and the
+    held-out split following `seed` as the CNN's does."""
     from baselines import run as baseline
     from baselines.defaults import fv_optional_config
 
     config = load_config(_config_file(config_file), optional=fv_optional_config())
+    config.update(changes or {})
     if seed:
         config.update(seed=seed)
     if fraction < 1.0:
@@ -163,7 +165,7 @@ def plan(scales: dict, only_scales=None, fractions=None, models=MODELS, seeds=No
                     continue
                 for seed in (s for s in range(n_seeds) if seeds is None or s in seeds):
                     config = (cnn_config(spec["cnn"], fraction, seed, spec["max_epochs"]) if model == "cnn"
-                              else fv_config(spec["fv"], fraction, seed))
+                              else fv_config(spec["fv"], fraction, seed, spec.get("fv_changes")))
                     cells.append(Cell(name, model, fraction, seed, config))
     return cells
 

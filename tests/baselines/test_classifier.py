@@ -121,3 +121,37 @@ def test_final_fit_leaves_the_held_out_images_out_when_asked():
     direct = LinearSVC(loss="hinge", dual=True, C=1.0 / (chosen["alpha"] * len(fit)), max_iter=5000,
                        random_state=0).fit(x[fit], y[fit])
     np.testing.assert_allclose(model.decision_function(x), direct.decision_function(x), rtol=1e-3, atol=1e-3)
+
+
+@pytest.mark.parametrize("errors, best, expected", [
+    ({1e-3: 30.0, 1e-2: 20.0, 1e-1: 25.0}, 1e-2, None),          # interior: done
+    ({1e-3: 30.0, 1e-2: 25.0, 1e-1: 20.0}, 1e-1, 1.0),           # the strongest end wins: one step past it
+    ({1e-4: 20.0, 3e-4: 25.0, 1e-3: 30.0}, 1e-4, 1e-4 / 3),      # the weakest end wins: its own spacing
+    ({1e-3: 20.0, 1e-2: 20.0, 1e-1: 20.0}, 1e-1, 1.0),           # all tie: towards stronger penalties
+])
+def test_next_alpha_steps_past_a_winning_end(errors, best, expected):
+    selection = [{"alpha": a, "holdout_top1_err_pct": e} for a, e in errors.items()]
+    step = classifier.next_alpha(selection, best)
+    assert step is None if expected is None else step == pytest.approx(expected)
+
+
+def test_the_search_extends_the_grid_until_the_choice_is_interior():
+    """Noisy classes, where a strong penalty wins: a grid of weak penalties grows past its strong end,
+    one step at a time, and stops once an added penalty does worse; without extend it stays put."""
+    x, y = _blobs(n_per_class=30, classes=5, dim=256, seed=3, noise=8.0)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    cache, all_idx = MemoryCache(x, y), np.arange(len(y))
+    held = all_idx[::3]
+    grid = (1e-6, 1e-5)
+    plain = classifier.ClassifierSettings(alphas=grid, solver="liblinear", n_jobs=1)
+    _, fixed = classifier.select_and_train(cache, all_idx, 5, plain, held)
+    assert [r["alpha"] for r in fixed] == list(grid)
+    grown = classifier.ClassifierSettings(alphas=grid, solver="liblinear", n_jobs=1, extend=8)
+    _, selection = classifier.select_and_train(cache, all_idx, 5, grown, held)
+    alphas = [r["alpha"] for r in selection]
+    assert alphas[:2] == list(grid) and len(alphas) > 2
+    assert alphas[2:] == pytest.approx([1e-5 * 10 ** k for k in range(1, len(alphas) - 1)])  # the grid's step
+    assert all(r.get("extended") for r in selection[2:]) and not any(r.get("extended") for r in selection[:2])
+    best = next(r["alpha"] for r in selection if r["chosen"])
+    from baselines.selection import choice_verdict
+    assert choice_verdict(selection, best) == "interior" and best != max(alphas)

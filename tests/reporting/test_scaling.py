@@ -41,6 +41,11 @@ def test_full_run_is_the_scale_own_config_and_small_runs_scale_their_epochs():
     # The cell's own images: the subset, and an encoder fitted on them alone.
     assert {k for k in {*fv, *fv_full} if fv.get(k) != fv_full.get(k)} == {"train_fraction", "encoder_fit"}
     assert fv["encoder_fit"] == "cell"
+    # Every Fisher-vector cell, the full set's too: one exact solver, a penalty grid that grows until its
+    # choice is interior, and a final SVM on the images the CNN trains on (issue 24).
+    for cell in (fv, fv_full):
+        assert (cell["svm_solver"], cell["svm_extend"], cell["svm_refit_with_holdout"]) == ("batched", 3, False)
+        assert cell["svm_alphas"] == [1e-6, 1e-5, 1e-4, 1e-3, 1e-2]
     # A seed varies everything: the subset, and the CNN's initialisation and data order.
     assert small["seed"] == 2 and cnn[(0.1, 0)]["seed"] == 0
 
