@@ -71,7 +71,7 @@ class ClassifierSettings:
     batch_size: int = 1000       # images per SGD step (sgd: per partial_fit call)
     refit_with_holdout: bool = True   # the final model also learns from the held-out images
     tol: float = 0.1             # batched: stop at this largest projected gradient (liblinear's default)
-    extend: int = 0              # alphas the search may add beyond an end that wins (see `extend_grid`)
+    extend: int = 0              # alphas the search may add past an end that wins (see `next_alpha`)
 
     @classmethod
     def from_config(cls, config: dict, n_jobs: int) -> "ClassifierSettings":
