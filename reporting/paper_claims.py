@@ -477,7 +477,7 @@ def relu_tanh_figure(runs: dict, definition: dict) -> Figure:
             note = f"25% at epoch {np.mean(reached):.1f}" if reached else "25% not reached"
             for i, m in enumerate(curves):
                 ax.plot(m["epoch"], m["train_top1_err_pct"], style, color=colour, alpha=0.8,
-                        label=f"{label} ({note}; {len(curves)} seeds)" if i == 0 else None)
+                        label=f"{label} ({note}; {len(curves)} seed{'s' if len(curves) > 1 else ''})" if i == 0 else None)
         ax.axhline(LEVEL, color="grey", linestyle=":", linewidth=1)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set_xlabel("epochs")
