@@ -5,13 +5,12 @@
     python -m drivers.scaling --dry-run            # the plan, what is done, what is left and its cost
     python -m reporting.scaling                    # table and figure again, from the records alone
 
-Both models train on nested, class-balanced subsets of the training split and are evaluated on
-the full validation split; the CNN at fraction f < 1 for epochs = max(base_epochs,
-min(max_epochs, round(base_epochs / sqrt(f)))), the Fisher vectors with an encoder fitted on
-the cell's own images, one exact solver, a penalty grid grown until its choice is interior and a
-final SVM without the held-out tenth (FV_CHANGES; issue 24: the committed table predates these). Result (results/scaling/summary.md): on CIFAR-10 the curves cross between 135 and 450
-training images per class (the CNN's count); on Imagenette the Fisher vectors lead at every
-size measured, by 7.9 points at 852.
+Both models train on nested, class-balanced subsets of the training split, evaluated on the full
+validation split; the CNN at fraction f < 1 for max(base_epochs, min(max_epochs, round(base_epochs /
+sqrt(f)))) epochs, the Fisher vectors with an encoder fitted on the cell's own images and FV_CHANGES
+below (issue 24; the committed table predates both). Result (results/scaling/summary.md): on CIFAR-10
+the curves cross between 135 and 450 training images per class (the CNN's count); on Imagenette
+the Fisher vectors lead at every size measured, by 7.9 points at 852.
 
 History and reasoning: docs/recipes.md#scalingpy
 """
