@@ -46,6 +46,7 @@ from alexnet.defaults import optional_config
 from reporting import published
 from reporting.cli import generate_main
 from reporting.figures import save
+from reporting.plots import CNN_COLOUR
 from reporting.runs import Record, RecordError, discover, lookup
 from reporting.tables import copy_records, markdown_table
 
@@ -455,7 +456,7 @@ def effects_figure(frame: pd.DataFrame, reference: pd.DataFrame) -> Figure:
     ax.plot(frame["paper_d_top1"].astype(float), y, "x", color="tab:red", markersize=8, label="the paper")
     later = [(a - b, yy) for yy, row in zip(y, frame["row"]) for _, a, b in remeasurements(CLAIMS[row], reference)]
     if later:
-        ax.plot(*zip(*later), "^", color="tab:blue", label="re-measured (ImageNet)")
+        ax.plot(*zip(*later), "^", color=CNN_COLOUR, label="re-measured (ImageNet)")
     ax.set_yticks(y, [f"{c} ({NETWORK_NAMES[n]})" for c, n in zip(frame["choice"], frame["network"])])
     ax.set_xlabel("top-1 error, paper's choice minus the alternative (points)")
     ax.set_title("The paper's design claims: effect on top-1 error (negative: the paper's choice helps)",
@@ -470,13 +471,14 @@ def relu_tanh_figure(runs: dict, definition: dict) -> Figure:
     fig = Figure(figsize=(5 * len(rows), 4), layout="constrained")
     for ax, name in zip(np.atleast_1d(fig.subplots(1, len(rows))), rows):
         network, paper, other = definition["rows"][name]
-        for variant, style, colour, label in ((paper, "-", "tab:orange", "ReLU"), (other, "--", "tab:blue", "tanh")):
+        # Both are CNNs: the family's one colour, told apart by line style (reporting.plots).
+        for variant, style, label in ((paper, "-", "ReLU"), (other, "--", "tanh")):
             mine = [r for (n, v, _), r in sorted(runs.items(), key=lambda kv: kv[0][2]) if (n, v) == (network, variant)]
             curves = [m for r in mine if "train_top1_err_pct" in (m := r.metrics())]
             reached = [e for r in mine if not math.isnan(e := _reaching(r))]
             note = f"25% at epoch {np.mean(reached):.1f}" if reached else "25% not reached"
             for i, m in enumerate(curves):
-                ax.plot(m["epoch"], m["train_top1_err_pct"], style, color=colour, alpha=0.8,
+                ax.plot(m["epoch"], m["train_top1_err_pct"], style, color=CNN_COLOUR, alpha=0.8,
                         label=f"{label} ({note}; {len(curves)} seed{'s' if len(curves) > 1 else ''})" if i == 0 else None)
         ax.axhline(LEVEL, color="grey", linestyle=":", linewidth=1)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
-from reporting.plots import KIND_COLOURS
+from reporting.plots import KIND_COLOURS, split_name
 from reporting.runs import RecordError
 from reporting.scaling_stats import (bootstrap_crossover, cell_sizes, crossover, extrapolated_crossover,
                                      paired_means, power_law, power_laws_meet, sizes_differ,
@@ -262,7 +262,7 @@ def summary_markdown(frame: pd.DataFrame, reference: pd.DataFrame, wrong: dict |
                     line[f"{names[kind]} {k.replace('top', 'top-')}"] = _cell(by_kind.get(kind), k)
             table.append(line)
         table = pd.DataFrame(table)
-        text += [f"## {scale} ({int(group['val_images'].max()):,} validation images)\n",
+        text += [f"## {scale} ({int(group['val_images'].max()):,} {split_name(scale)} images)\n",
                  markdown_table(table, right=tuple(table.columns))]
         if sizes_line(group):
             text.append(sizes_line(group) + "\n")
@@ -372,7 +372,7 @@ def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame, wrong: dict | N
                         xytext=(9, -3), fontsize=8)
         ax.set_xscale("log")
         ax.set(xlabel="training images per class" + (", the CNN's count" if differ else "") + " (log scale)",
-               ylabel=f"validation {k.replace('top', 'top-')} error (%)",
+               ylabel=f"{k.replace('top', 'top-')} error (%), whole evaluation split",
                title=f"{k.replace('top', 'Top-')} error", ylim=(0, None))
         ax.grid(alpha=0.3, which="both")
     # One legend below both panels (the stars would hide under one inside a panel): a
@@ -381,7 +381,7 @@ def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame, wrong: dict | N
     labels = sorted(handles, key=lambda label: label.startswith("ILSVRC"))
     fig.legend([handles[k] for k in labels], labels, loc="outside lower center", ncol=len(scales) + 1,
                fontsize=8)
-    fig.suptitle("Error against training data: nested class-balanced subsets, whole validation split, "
-                 "centre crop\n(bars: ±1 std over subset seeds; hollow markers: a single seed; grey band: the "
+    evaluated = ", ".join(f"{scale}: {split_name(scale)} split" for scale in scales)
+    fig.suptitle(f"Error against training data: nested class-balanced subsets, centre crop ({evaluated})\n(bars: ±1 std over subset seeds; hollow markers: a single seed; grey band: the "
                  "crossover's 95% bootstrap interval)", fontsize=10)
     return fig

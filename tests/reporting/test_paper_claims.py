@@ -9,7 +9,7 @@ import pytest
 from alexnet import records
 from alexnet.config import load_config
 from reporting import paper_claims, published
-from reporting.runs import RecordError, read_record
+from reporting.runs import RecordError, discover, lookup, read_record
 from tests.reporting_fakes import cnn_eval, make_run
 
 DEFINITION = load_config(paper_claims.EXPERIMENTS_DIR / "ablations.py")
@@ -113,6 +113,14 @@ def test_figure1_epochs_come_from_the_training_curves(study):
     text = (results / "ablations" / "summary.md").read_text()
     assert "| four-layer net | 3.5 | not reached in 7 epochs | — |" in text
     assert "| small AlexNet | — | — | — |" in text                    # no ReLU/tanh runs of it here
+    # Figure 1: both curves are CNNs, so the CNN family's one colour, told apart by line style.
+    from matplotlib.colors import to_hex
+    from reporting import plots
+    cited = lookup(discover(runs, results), ids, runs, results)
+    fig = paper_claims.relu_tanh_figure(paper_claims.placed(cited, DEFINITION), DEFINITION)
+    curves = {(line.get_linestyle(), to_hex(line.get_color())) for ax in fig.axes for line in ax.get_lines()
+              if line.get_linestyle() in ("-", "--")}
+    assert curves == {("-", plots.CNN_COLOUR), ("--", plots.CNN_COLOUR)}  # ReLU solid, tanh dashed
 
 
 def test_epoch_reaching_25_percent_on_a_curve():
