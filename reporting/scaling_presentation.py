@@ -17,7 +17,7 @@ from reporting.runs import RecordError
 from reporting.scaling_stats import (bootstrap_crossover, cell_sizes, crossover, extrapolated_crossover,
                                      paired_means, power_law, power_laws_meet, sizes_differ,
                                      straight_gap_closes_at)
-from reporting.tables import fmt_pct, markdown_table, seeds_cell, short_name
+from reporting.tables import CHOICE_WORDS, fmt_pct, markdown_table, seeds_cell, short_name
 
 # ILSVRC-2012: 1,281,167 training images over 1000 classes.
 ILSVRC_IMAGES_PER_CLASS = 1281
@@ -212,11 +212,6 @@ def undetermined(group: pd.DataFrame, ahead: dict) -> tuple[float, float] | None
                  if e is not None]
     low, high = min(estimates), max(estimates)
     return (low, high) if high > DISAGREEMENT * low else None
-
-
-CHOICE_WORDS = {"interior": "chosen inside the grid", "edge": "at an edge of the grid (the optimum may lie "
-                "beyond it)", "tie": "every candidate tied on the held-out images (C is not determined "
-                "by these data)", "fixed": "a single candidate"}
 
 
 def penalty_line(group) -> str:

@@ -27,6 +27,9 @@ summary.csv columns, always (SUMMARY_COLUMNS):
     train_time_s        training time of one run (over seeds: the mean per run)
     hardware            the machine(s)
     run_id              the run, or over seeds the newest one (what the figures draw)
+    svm_choice          how the held-out images chose a Fisher-vector row's penalty C
+                        (interior, edge, tie, fixed; over seeds each verdict that
+                        occurred); empty for CNNs. summary.md says it in words.
 
 only when some row averages several seeds (SEED_COLUMNS; single-seed rows then
 have n_seeds 1 and no std):
@@ -69,6 +72,7 @@ from pathlib import Path
 import pandas as pd
 
 from alexnet import records
+from baselines.selection import record_verdict
 from reporting import predictions, published
 from reporting.plots import split_name
 from reporting.runs import (Record, RecordError, add_arguments, cite_groups, discover, newest, resolve_dirs,
@@ -77,7 +81,7 @@ from reporting.runs import (Record, RecordError, add_arguments, cite_groups, dis
 SUMMARY_COLUMNS = (
     "model", "kind", "name", "split", "n_images",
     "top1_err_pct_centre", "top5_err_pct_centre", "top1_err_pct_10crop", "top5_err_pct_10crop",
-    "params", "train_time_s", "hardware", "run_id",
+    "params", "train_time_s", "hardware", "run_id", "svm_choice",
 )
 ERROR_COLUMNS = ("top1_err_pct_centre", "top5_err_pct_centre", "top1_err_pct_10crop", "top5_err_pct_10crop")
 # Written only when some row averages several seeds / some row is an ensemble (module docstring).
@@ -154,6 +158,7 @@ def summary_row(record: Record) -> dict:
         "params": result.get("params"), "train_time_s": result.get("train_time_s"),
         "hardware": records.hardware_summary(hardware) if hardware else "",
         "run_id": record.run_id,
+        "svm_choice": record_verdict(result) if record.kind == "handcrafted" else "",
     }
 
 
@@ -209,6 +214,7 @@ def group_row(group: list[Record], found: dict[str, Record] | None = None) -> di
         row["params"] = params.pop() if len(params) == 1 else None
         row["train_time_s"] = pd.Series([r["train_time_s"] for r in rows], dtype=float).mean()
         row["hardware"] = "; ".join(dict.fromkeys(r["hardware"] for r in rows if r["hardware"]))
+        row["svm_choice"] = " ".join(sorted({r["svm_choice"] for r in rows if r["svm_choice"]}))
     row.update({"n_seeds": len(group), "seeds": " ".join(str(r.seed) for r in group if r.seed is not None),
                 "run_ids": " ".join(r.run_id for r in group)})
     row.update(ensemble_columns(rep, found))
@@ -296,6 +302,21 @@ def model_cell(row) -> str:
             + (f" (records of {missing} member{'s' if missing > 1 else ''} missing)" if missing else ""))
 
 
+# How the held-out images chose a baseline's penalty C (baselines.selection.choice_verdict).
+CHOICE_WORDS = {"interior": "chosen inside its grid", "edge": "chosen at an edge of its grid (the optimum may lie "
+                "beyond it)", "tie": "not determined (every candidate tied on the held-out images)",
+                "fixed": "fixed (a single candidate)"}
+
+
+def penalty_sentence(frame: pd.DataFrame) -> str:
+    """One sentence on how each Fisher-vector row's C was chosen ('' without such rows)."""
+    rows = frame[frame["kind"] == "handcrafted"]
+    parts = [f"{name}: " + ", ".join(CHOICE_WORDS.get(c, c) for c in str(choice).split())
+             for name, choice in zip(rows["name"], rows["svm_choice"]) if str(choice).strip()]
+    return ("Penalty C of the SVMs, chosen on the held-out tenth of the training images: "
+            + "; ".join(parts) + ".\n") if parts else ""
+
+
 def summary_markdown(scale: str, frame: pd.DataFrame, reference: pd.DataFrame) -> str:
     """summary.md: our table, then the published numbers on the same dataset."""
     several = frame["n_seeds"] > 1
@@ -321,6 +342,9 @@ def summary_markdown(scale: str, frame: pd.DataFrame, reference: pd.DataFrame) -
             markdown_table(ours, right=tuple(ours.columns[1:7])),
             f"Error rates in percent ({splits}). Each run's config, provenance, per-epoch "
             "metrics and evaluation are in `records/<run>/`.\n"]
+    choices = penalty_sentence(frame)
+    if choices:
+        text.append(choices)
     if several.any():
         text.append("A row over several seeds averages runs of one recipe that differ only in `seed`: "
                     "mean ± sample standard deviation (number of seeds), training time per run, and every "

@@ -600,9 +600,8 @@ def test_the_summary_says_where_the_penalty_was_not_chosen():
                           "train_fraction": [0.1, 0.1, 0.3, 1.0],
                           "svm_choice": ["", "tie", "interior edge", "interior"]})
     assert penalty_line(group) == (
-        "Penalty C of the baseline: every candidate tied on the held-out images (C is not determined by these "
-        "data) at 0.1; chosen inside the grid at 0.3, 1; at an edge of the grid (the optimum may lie beyond "
-        "it) at 0.3.\n")
+        "Penalty C of the baseline: not determined (every candidate tied on the held-out images) at 0.1; "
+        "chosen inside its grid at 0.3, 1; chosen at an edge of its grid (the optimum may lie beyond it) at 0.3.\n")
 
 
 def test_a_partial_grid_leaves_the_committed_table_alone(monkeypatch, tmp_path, capsys):

@@ -393,3 +393,15 @@ def test_with_every_member_at_hand_their_configs_decide_not_the_definition(tmp_p
     assert tables.ensemble_columns(found[looks_same.name], alone)["members_same_recipe"] is True
     assert tables.ensemble_columns(found[looks_same.name], alone)["members_missing"].split() == [same[0].name,
                                                                                                   other.name]
+
+
+def test_the_summary_says_how_each_baseline_chose_its_penalty():
+    """Issue 24: a Fisher-vector row whose C sat at an edge or was not chosen (a tie) says so."""
+    from reporting.tables import penalty_sentence
+    frame = pd.DataFrame({"kind": ["cnn", "handcrafted", "handcrafted"], "name": ["CNN", "FV 2012", "FV plain"],
+                          "svm_choice": ["", "interior", "edge tie"]})
+    assert penalty_sentence(frame) == (
+        "Penalty C of the SVMs, chosen on the held-out tenth of the training images: FV 2012: chosen inside its "
+        "grid; FV plain: chosen at an edge of its grid (the optimum may lie beyond it), not determined (every "
+        "candidate tied on the held-out images).\n")
+    assert penalty_sentence(frame[frame["kind"] == "cnn"]) == ""
