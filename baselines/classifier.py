@@ -302,6 +302,10 @@ def select_and_train(cache, train_indices: np.ndarray, n_classes: int, settings:
         if not settings.refit:
             return models[alphas.index(best)], _mark(selection, best, best)
     final_indices = train_indices if settings.refit_with_holdout else np.setdiff1d(train_indices, holdout_indices)
+    if len(holdout_indices) and len(settings.alphas) > 1 and np.array_equal(final_indices, fit_indices):
+        # The search already trained the chosen penalty on exactly the final images (the whole
+        # fit part, no refit with the held-out images): that model is the final one.
+        return models[alphas.index(best)], _mark(selection, best, best)
     final_alpha = best * n_search / len(final_indices)  # the same C = 1 / (alpha n) on the final images
     final = train(cache, final_indices, n_classes, [final_alpha], settings)[0]
     return final, _mark(selection, best, final_alpha)

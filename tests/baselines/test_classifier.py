@@ -108,7 +108,7 @@ def _primal(model, x, y, alpha):
                  + len(y) * scores.shape[1] * classifier.ovr_hinge_loss(scores, y) / (alpha * len(y)))
 
 
-def test_final_fit_leaves_the_held_out_images_out_when_asked():
+def test_final_fit_leaves_the_held_out_images_out_when_asked(monkeypatch):
     x, y = _blobs(n_per_class=20)
     cache, all_idx = MemoryCache(x, y), np.arange(len(y))
     held = all_idx[::5]
@@ -121,6 +121,14 @@ def test_final_fit_leaves_the_held_out_images_out_when_asked():
     direct = LinearSVC(loss="hinge", dual=True, C=1.0 / (chosen["alpha"] * len(fit)), max_iter=5000,
                        random_state=0).fit(x[fit], y[fit])
     np.testing.assert_allclose(model.decision_function(x), direct.decision_function(x), rtol=1e-3, atol=1e-3)
+
+    # The search trained the chosen penalty on exactly these images: that model is the final one,
+    # not a second solve (the fair settings' search on every fit image, batched at CIFAR-10 size).
+    calls, original = [], classifier.train
+    monkeypatch.setattr(classifier, "train", lambda *args, **kw: calls.append(args[3]) or original(*args, **kw))
+    again, _ = classifier.select_and_train(cache, all_idx, 5, settings, held)
+    assert calls == [[1e-3, 1e-2]]                                    # the search only
+    np.testing.assert_allclose(again.decision_function(x), model.decision_function(x), rtol=1e-6)
 
 
 @pytest.mark.parametrize("errors, best, expected", [
