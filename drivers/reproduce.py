@@ -4,6 +4,7 @@
     python -m drivers.reproduce cifar10        # make reproduce-cifar10
     python -m drivers.reproduce tiny_imagenet  # make reproduce-tiny-imagenet
     python -m drivers.reproduce imagenet2012   # make reproduce-imagenet
+    python -m drivers.reproduce cifar10 --seeds 3     # make reproduce-cifar10: rows are 3-seed means
     python -m drivers.reproduce cifar10 --reuse-committed  # stages with a record under results/ count as done
 
 The baselines are the 2012 entries' form (the scale's experiments/fv_*.py:
@@ -131,31 +132,62 @@ def _find_or_run(config: dict, runner, what: str, committed: str | None) -> str:
     return run_folder.find_or_run(config, runner, what).name
 
 
-def reproduce(scale: str, overrides: list[str], reuse_committed: bool = False) -> list[str]:
+def seed_overrides(overrides: list[str], seeds: int) -> list[list[str]]:
+    """The overrides of each seed's stages: `overrides` for seed 0, plus `seed=s` for seed s.
+
+    ConfigError when `seeds` < 1, or when several seeds are asked for and the
+    overrides set a seed too.
+    """
+    if seeds < 1:
+        raise ConfigError(f"--seeds must be 1 or more, got {seeds}")
+    if seeds > 1 and any(key.rpartition(".")[2] == "seed"
+                         for key, _, _ in (o.partition("=") for o in overrides_from_argv(overrides))):
+        raise ConfigError("give either --seeds N (seeds 0 to N-1) or a seed= override, not both")
+    return [list(overrides) + ([f"seed={s}"] if s else []) for s in range(seeds)]
+
+
+def plan(scale: str, overrides: list[str], seeds: int = 1) -> list[tuple[str, str, str, dict]]:
+    """The stages of one scale, in the order they run: (kind, what, banner, config).
+
+    Each seed s < `seeds` trains the CNN and the 2012-form baseline with
+    `seed=s` (initialisation, data order, held-out split, GMM: the CNN and the
+    baseline of one seed hold out the same images); the plain SIFT pipeline,
+    a context row, runs at seed 0 only.
+    """
+    cnn_file, fv_file = SCALES[scale]
+    stages = []
+    for s, seed_args in enumerate(seed_overrides(overrides, seeds)):
+        cnn_config, fv_configs = scale_configs(scale, seed_args)
+        tag = f", seed {s}" if seeds > 1 else ""
+        stages.append(("cnn", f"CNN training{tag}", f"{cnn_config['arch']} ({cnn_file}){tag}", cnn_config))
+        stages.append(("fv", f"baseline{tag}", f"the 2012 entries' Fisher-vector baseline ({fv_file}){tag}",
+                       fv_configs[0]))
+        if s == 0 and len(fv_configs) > 1:
+            stages.append(("fv", "plain baseline", f"the plain SIFT Fisher-vector baseline ({fv_file} without "
+                           "colour and pyramid)", fv_configs[1]))
+    return stages
+
+
+def reproduce(scale: str, overrides: list[str], reuse_committed: bool = False, seeds: int = 1) -> list[str]:
     """Runs both models of one scale and writes its results; returns the run ids.
 
+    With `seeds` > 1 the CNN and the 2012-form baseline run once per seed and
+    each table row is their mean and standard deviation (reporting.tables).
     With `reuse_committed`, a stage whose config has a record committed under
     results/ is not run (nor checked by preflight) and the tables cite that record.
     """
     from alexnet import train
     from baselines import run as baseline
-    cnn_file, fv_file = SCALES[scale]
-    cnn_config, fv_configs = scale_configs(scale, overrides)
-    kinds = [("cnn", cnn_config), *(("fv", c) for c in fv_configs)]
-    committed = [committed_run(c) if reuse_committed else None for _, c in kinds]
+    stages = plan(scale, overrides, seeds)
+    committed = [committed_run(config) if reuse_committed else None for *_, config in stages]
     if scale == "imagenet2012" and not committed[0]:
-        check_imagenet_ready(cnn_config)
-    preflight.check([Stage(kind, c) for (kind, c), done in zip(kinds, committed) if not done])
-    stages = 4 if scale in WITH_PLAIN else 3
-    start = time.time()
-    _banner(f"1/{stages} {scale}: {cnn_config['arch']} ({cnn_file})")
-    runs = [_find_or_run(cnn_config, train.run, "CNN training", committed[0])]
-    _banner(f"2/{stages} {scale}: the 2012 entries' Fisher-vector baseline ({fv_file})")
-    runs.append(_find_or_run(fv_configs[0], baseline.run, "baseline", committed[1]))
-    if scale in WITH_PLAIN:
-        _banner(f"3/4 {scale}: the plain SIFT Fisher-vector baseline ({fv_file} without colour and pyramid)")
-        runs.append(_find_or_run(fv_configs[1], baseline.run, "plain baseline", committed[2]))
-    _banner(f"{stages}/{stages} {scale}: tables and figures")
+        check_imagenet_ready(stages[0][-1])
+    preflight.check([Stage(kind, config) for (kind, *_, config), done in zip(stages, committed) if not done])
+    start, runs, total = time.time(), [], len(stages) + 1
+    for i, ((kind, what, banner, config), done) in enumerate(zip(stages, committed), 1):
+        _banner(f"{i}/{total} {scale}: {banner}")
+        runs.append(_find_or_run(config, train.run if kind == "cnn" else baseline.run, what, done))
+    _banner(f"{total}/{total} {scale}: tables and figures")
     write_results(runs, scale)
     print(f"\n{scale} reproduced in {(time.time() - start) / 60:.1f} min; see results/{scale}/summary.md")
     return runs
@@ -165,10 +197,13 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m drivers.reproduce", description=__doc__.split("\n")[0])
     parser.add_argument("scale", choices=sorted(SCALES))
     study.add_reuse_committed(parser)
+    parser.add_argument("--seeds", type=int, default=1,
+                        help="train the CNN and the 2012-form baseline with seeds 0 to N-1; the table "
+                             "rows are their means (default 1; make reproduce-cifar10 uses 3)")
     parser.epilog = "config overrides go to the model(s) whose config has the key; cnn.key= or fv.key= aims at one"
     args, overrides = parse_with_overrides(parser, argv)
     # ValueError: ConfigError, DataError and reporting's RecordError all derive from it.
-    return run_command(lambda: reproduce(args.scale, overrides, args.reuse_committed), (ValueError,))
+    return run_command(lambda: reproduce(args.scale, overrides, args.reuse_committed, args.seeds), (ValueError,))
 
 
 if __name__ == "__main__":

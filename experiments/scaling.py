@@ -16,13 +16,12 @@ History and reasoning: docs/recipes.md#scalingpy
 """
 
 
+from baselines.defaults import fair_svm_settings
+
 # Every Fisher-vector cell (issue 24), the whole training set's included: the final SVM learns from
-# the images the CNN trains on (the held-out tenth only chooses C); one exact solver at every size
-# (`batched`: liblinear's problem, streamed), where `auto` switched from liblinear to SGD as the cells
-# grew and SGD's unconverged candidates tied; decades of penalties from near hard margin to strongly
-# regularised, grown a decade at a time past an end that wins (or past the strongest when all tie).
-FV_CHANGES = {"svm_solver": "batched", "svm_epochs": 20, "svm_alphas": [1e-6, 1e-5, 1e-4, 1e-3, 1e-2],
-              "svm_extend": 3, "svm_refit_with_holdout": False}
+# the images the CNN trains on, one exact solver at every size, a penalty grid grown until its choice
+# is interior (baselines.defaults.fair_svm_settings).
+FV_CHANGES = fair_svm_settings()
 
 
 def get_config() -> dict:

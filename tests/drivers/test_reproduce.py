@@ -157,3 +157,35 @@ def test_without_reuse_committed_every_stage_runs(runs_dir, tmp_path, monkeypatc
     new = sorted(p.name for p in runs_dir.iterdir())
     assert len(new) == 3 and not set(new) & set(committed)
     assert _cited(tmp_path / "results") == new
+
+
+def test_seeds_train_both_models_once_per_seed_and_the_plain_baseline_once():
+    stages = reproduce.plan("cifar10", ["epochs=3"], seeds=3)
+    assert [(kind, what) for kind, what, _, _ in stages] == [
+        ("cnn", "CNN training, seed 0"), ("fv", "baseline, seed 0"), ("fv", "plain baseline"),
+        ("cnn", "CNN training, seed 1"), ("fv", "baseline, seed 1"),
+        ("cnn", "CNN training, seed 2"), ("fv", "baseline, seed 2")]
+    configs = [config for *_, config in stages]
+    assert [c["seed"] for c in configs] == [0, 0, 0, 1, 1, 2, 2]
+    assert [c["epochs"] for c in configs if "arch" in c] == [3, 3, 3]  # the overrides reach every seed
+    # Seed 0 is the single-seed run itself, so `--seeds 3` reuses a finished `--seeds 1` run.
+    assert configs[:3] == [config for *_, config in reproduce.plan("cifar10", ["epochs=3"])]
+    # Apart from the seed, every seed's config is the same recipe.
+    assert {**configs[3], "seed": 0} == configs[0] and {**configs[6], "seed": 0} == configs[1]
+
+
+def test_seeds_and_a_seed_override_together_are_one_line(capsys, runs_dir):
+    assert reproduce.main(["cifar10", "--seeds", "3", "fv.seed=4"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == "error: give either --seeds N (seeds 0 to N-1) or a seed= override, not both"
+    assert reproduce.main(["cifar10", "--seeds", "0"]) == 2
+    assert capsys.readouterr().err.strip() == "error: --seeds must be 1 or more, got 0"
+
+
+def test_the_cifar10_ensemble_is_the_three_seeds_of_the_headline_recipe():
+    """The paper's ensembles: one recipe, different seeds; here the very runs `--seeds 3` averages."""
+    from alexnet import ensemble
+    from alexnet.config import EXPERIMENTS_DIR, load_config
+    members = ensemble.member_configs(ensemble.validate(load_config(EXPERIMENTS_DIR / "cifar10_ensemble.py")))
+    cnns = [config for kind, *_, config in reproduce.plan("cifar10", [], seeds=3) if kind == "cnn"]
+    assert members == cnns
