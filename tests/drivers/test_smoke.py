@@ -23,7 +23,7 @@ def test_smoke_runs_both_models_and_writes_only_to_its_scratch_folder(data_dir, 
     assert smoke.main(["--dir", str(tmp_path / "look"), "--per-class", "20", "--val-per-class", "5"]) == 0
     table = (tmp_path / "look" / "results" / "folder-cifar10-slice" / "summary.md").read_text()
     assert "Small-image AlexNet (CIFAR)" in table and "Dense SIFT + colour Fisher vectors" in table
-    assert "val split, 50 images" in table
+    assert "validation split, 50 images" in table      # a folder slice: its val folder
     assert (tmp_path / "look" / "results" / "figures" / "gap.png").exists()
     assert _status() == before                              # nothing new in the repository
     assert not (tmp_path / "elsewhere").exists()            # run folders went to the scratch folder
