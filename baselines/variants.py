@@ -32,23 +32,28 @@ def variant_config(definition: dict, name: str) -> dict:
 
     Args:
       definition: the study's config (`experiments/baseline_ablation.py`):
-        'base' (a config file in experiments/) and 'variants'
-        {name: (changes to the plain pipeline, description)}.
+        'base' (a config file in experiments/), 'variants'
+        {name: (changes to the plain pipeline, description)} and optionally
+        'svm': the classifier settings every variant uses instead of the
+        base's fair_svm_settings keys (those absent from it are dropped).
       name: one of the variants.
 
     Returns:
-      The base config itself where the changes give its settings, the plain
-      config where there are none, else the changed plain config tagged with
-      the study.
+      The (SVM-pinned) base config itself where the changes give its settings,
+      its plain config where there are none, else the changed plain config
+      tagged with the study.
     """
+    from baselines.defaults import fair_svm_settings
     from baselines.run import validate
 
     changes, _ = definition["variants"][name]
     base = validate(load_config(EXPERIMENTS_DIR / definition["base"]))
+    if definition.get("svm") is not None:
+        base = validate({**{k: v for k, v in base.items() if k not in fair_svm_settings()}, **definition["svm"]})
     plain = plain_config(base)
     if not changes:
         return plain
     config = {**plain, **changes}
     if all(config[k] == base[k] for k in config if k != "model"):
-        return base  # the scale's own (2012-form) baseline run
+        return base  # the scale's own (2012-form) baseline, with the study's SVM settings
     return validate({**config, "study": STUDY})
