@@ -39,21 +39,29 @@ def variant_config(definition: dict, name: str) -> dict:
       name: one of the variants.
 
     Returns:
-      The (SVM-pinned) base config itself where the changes give its settings,
-      its plain config where there are none, else the changed plain config
-      tagged with the study.
+      One of the scale table's own configs (the scale's baseline config, or its
+      plain form) where the variant is exactly that, untagged, so the study
+      reuses the table's run; else the variant tagged with the study, which keeps
+      it out of the per-scale tables (a variant with the study's own SVM settings
+      is never the table's run once the scale's config has other ones).
     """
     from baselines.defaults import fair_svm_settings
     from baselines.run import validate
 
     changes, _ = definition["variants"][name]
-    base = validate(load_config(EXPERIMENTS_DIR / definition["base"]))
+    scale = validate(load_config(EXPERIMENTS_DIR / definition["base"]))
+    base = scale
     if definition.get("svm") is not None:
-        base = validate({**{k: v for k, v in base.items() if k not in fair_svm_settings()}, **definition["svm"]})
-    plain = plain_config(base)
-    if not changes:
-        return plain
-    config = {**plain, **changes}
+        base = validate({**{k: v for k, v in scale.items() if k not in fair_svm_settings()}, **definition["svm"]})
+    config = {**plain_config(base), **changes}
     if all(config[k] == base[k] for k in config if k != "model"):
-        return base  # the scale's own (2012-form) baseline, with the study's SVM settings
+        config = base  # the 2012 form, under its own model name
+    if config in (scale, plain_config(scale)):
+        return config
     return validate({**config, "study": STUDY})
+
+
+def untagged(config: dict) -> dict:
+    """A variant's config without the study tag: the config its run had when it was also one of
+    the scale table's runs (the tag changes what cites a run, not what the run computes)."""
+    return {k: v for k, v in config.items() if k != "study"}

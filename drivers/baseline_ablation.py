@@ -35,14 +35,16 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     from alexnet import run_folder
     from baselines import run as baseline
-    from baselines.variants import variant_config
+    from baselines.variants import untagged, variant_config
     from reporting import ablation
     from reporting.runs import RecordError, find_record, results_root
     try:
         configs = {name: variant_config(definition, name) for name in names}
         runs_dir, results_dir = run_folder.runs_root(), results_root()
-        # A finished run folder, else a committed record of the same config (a fresh clone).
-        done = {name: find_record(c, runs_dir, results_dir) for name, c in configs.items()}
+        # A finished run folder, else a committed record of the same config (a fresh clone), or
+        # of the same config before the study tagged it (a run that was then the table's).
+        done = {name: find_record(c, runs_dir, results_dir) or find_record(untagged(c), runs_dir, results_dir)
+                for name, c in configs.items()}
         if not args.dry_run:
             preflight.check([Stage("fv", configs[n]) for n in args.variants if not done[n]])
         for i, name in enumerate(args.variants, 1):

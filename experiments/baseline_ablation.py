@@ -28,12 +28,12 @@ def get_config() -> dict:
         # name -> (changes to the plain pipeline, what the change is). Order: the table's.
         "variants": {
             "k64": ({"gmm_components": 64}, "K=64 Gaussians"),
-            "plain": ({}, "K=256, SIFT only: the plain pipeline (the tables' plain row)"),
+            "plain": ({}, "K=256, SIFT only: the plain pipeline"),
             "pyramid": ({"spatial_pyramid": True},
                         "K=256 + spatial pyramid (whole image + 3 horizontal stripes)"),
             "colour": ({"colour": True},
                        "K=256 + local colour statistics beside SIFT"),
             "pyramid_colour": ({"spatial_pyramid": True, "colour": True},
-                               "K=256 + pyramid + colour: the 2012 entries' form, the tables' baseline"),
+                               "K=256 + pyramid + colour: the 2012 entries' form"),
         },
     }
