@@ -16,8 +16,10 @@ is left out, one model per candidate alpha is trained on the rest (or, with
 `select_fraction` < 1, on a class-balanced part of the rest, which makes the
 search on ILSVRC affordable) in the same passes over the shards, and the alpha
 with the lowest held-out top-1 error wins. What is chosen is C = 1 / (alpha n):
-the final model is retrained on all training images (`refit`) with
-alpha scaled by n_search / n_all, so that C stays the chosen one.
+the final model is retrained (`refit`) on all training images, or on all but
+the held-out ones (`refit_with_holdout=False`, the images the CNN trains on),
+with alpha scaled by n_search / n_final, so that C stays the chosen one; when
+the search already trained on exactly those images, its model is the final one.
 
 What SGD costs against an exact solver: on Imagenette's cached vectors (K=256)
 this gave 16.9% top-1 error, libsvm on the precomputed linear kernel
@@ -247,7 +249,8 @@ def select_and_train(cache, train_indices: np.ndarray, n_classes: int, settings:
                      holdout_indices: np.ndarray) -> tuple[object, list[dict]]:
     """Chooses C on the held-out images, then trains the final model (on all of
     `train_indices`, or without the held-out images when not
-    `settings.refit_with_holdout`, as the CNN trains).
+    `settings.refit_with_holdout`, as the CNN trains; the search's own model
+    when it trained on exactly those images).
 
     Args:
       cache: the training split's SplitCache.

@@ -1,7 +1,7 @@
 """One command per scale: train AlexNet, run both Fisher-vector baselines, write results.
 
     python -m drivers.reproduce imagenette     # make reproduce
-    python -m drivers.reproduce cifar10        # make reproduce-cifar10
+    python -m drivers.reproduce cifar10        # one seed of each model
     python -m drivers.reproduce tiny_imagenet  # make reproduce-tiny-imagenet
     python -m drivers.reproduce imagenet2012   # make reproduce-imagenet
     python -m drivers.reproduce cifar10 --seeds 3     # make reproduce-cifar10: rows are 3-seed means
@@ -133,10 +133,18 @@ def _find_or_run(config: dict, runner, what: str, committed: str | None) -> str:
 
 
 def seed_overrides(overrides: list[str], seeds: int) -> list[list[str]]:
-    """The overrides of each seed's stages: `overrides` for seed 0, plus `seed=s` for seed s.
+    """The overrides of each seed's stages.
 
-    ConfigError when `seeds` < 1, or when several seeds are asked for and the
-    overrides set a seed too.
+    Args:
+      overrides: the command line's `key=value` overrides.
+      seeds: how many seeds, 0 to seeds-1.
+
+    Returns:
+      One list per seed: `overrides` as given for the first (seed 0 unless they
+      set one, which only a single seed allows), plus `seed=s` for seed s > 0.
+
+    Raises:
+      ConfigError: `seeds` < 1, or several seeds and a seed override together.
     """
     if seeds < 1:
         raise ConfigError(f"--seeds must be 1 or more, got {seeds}")
@@ -147,12 +155,20 @@ def seed_overrides(overrides: list[str], seeds: int) -> list[list[str]]:
 
 
 def plan(scale: str, overrides: list[str], seeds: int = 1) -> list[tuple[str, str, str, dict]]:
-    """The stages of one scale, in the order they run: (kind, what, banner, config).
+    """The stages of one scale, in the order they run.
 
     Each seed s < `seeds` trains the CNN and the 2012-form baseline with
     `seed=s` (initialisation, data order, held-out split, GMM: the CNN and the
     baseline of one seed hold out the same images); the plain SIFT pipeline,
     a context row, runs at seed 0 only.
+
+    Args:
+      scale: a key of SCALES.
+      overrides: `key=value` overrides for either model (`split_overrides`).
+      seeds: how many seeds.
+
+    Returns:
+      (kind 'cnn' or 'fv', what it is in one line, its banner, its resolved config) per stage.
     """
     cnn_file, fv_file = SCALES[scale]
     stages = []

@@ -7,8 +7,9 @@
 
 Why: a baseline weaker than the literature makes the CNN's lead look bigger than it is. Each
 variant is the plain pipeline of `fv_imagenette.py` with the listed changes, encoded anew into
-its own cache, and the SVM settings below (those of the Imagenette table before issue 24). Result (results/baseline_ablation/summary.md, Imagenette val top-1 / top-5 error,
-each variant's time beside it): k64 18.90 / 2.47, plain 16.89 / 2.04, pyramid 15.08 / 2.17,
+its own cache, and the SVM settings below (those of the Imagenette table before issue 24).
+Result (results/baseline_ablation/summary.md, Imagenette val top-1 / top-5 error, each
+variant's time beside it): k64 18.90 / 2.47, plain 16.89 / 2.04, pyramid 15.08 / 2.17,
 colour 12.00 / 1.35, pyramid_colour 11.52 / 1.63.
 
 History and reasoning: docs/recipes.md#baseline_ablationpy

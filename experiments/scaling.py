@@ -6,7 +6,7 @@
     python -m reporting.scaling                    # table and figure again, from the records alone
 
 Both models train on nested, class-balanced subsets of the training split, evaluated on the full
-validation split; the CNN at fraction f < 1 for max(base_epochs, min(max_epochs, round(base_epochs /
+evaluation split (CIFAR-10: test); the CNN at fraction f < 1 for max(base_epochs, min(max_epochs, round(base_epochs /
 sqrt(f)))) epochs, the Fisher vectors with an encoder fitted on the cell's own images and FV_CHANGES
 below (issue 24; the committed table predates both). Result (results/scaling/summary.md): on CIFAR-10
 the curves cross between 135 and 450 training images per class (the CNN's count); on Imagenette

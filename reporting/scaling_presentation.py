@@ -377,6 +377,7 @@ def scaling_figure(frame: pd.DataFrame, reference: pd.DataFrame, wrong: dict | N
     fig.legend([handles[k] for k in labels], labels, loc="outside lower center", ncol=len(scales) + 1,
                fontsize=8)
     evaluated = ", ".join(f"{scale}: {split_name(scale)} split" for scale in scales)
-    fig.suptitle(f"Error against training data: nested class-balanced subsets, centre crop ({evaluated})\n(bars: ±1 std over subset seeds; hollow markers: a single seed; grey band: the "
+    fig.suptitle(f"Error against training data: nested class-balanced subsets, centre crop ({evaluated})\n"
+                 "(bars: ±1 std over subset seeds; hollow markers: a single seed; grey band: the "
                  "crossover's 95% bootstrap interval)", fontsize=10)
     return fig

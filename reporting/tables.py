@@ -313,7 +313,7 @@ def penalty_sentence(frame: pd.DataFrame) -> str:
     rows = frame[frame["kind"] == "handcrafted"]
     parts = [f"{name}: " + ", ".join(CHOICE_WORDS.get(c, c) for c in str(choice).split())
              for name, choice in zip(rows["name"], rows["svm_choice"]) if str(choice).strip()]
-    return ("Penalty C of the SVMs, chosen on the held-out tenth of the training images: "
+    return ("Penalty C of the SVMs, chosen on held-out training images: "
             + "; ".join(parts) + ".\n") if parts else ""
 
 

@@ -125,7 +125,7 @@ def test_final_fit_leaves_the_held_out_images_out_when_asked(monkeypatch):
     # The search trained the chosen penalty on exactly these images: that model is the final one,
     # not a second solve (the fair settings' search on every fit image, batched at CIFAR-10 size).
     calls, original = [], classifier.train
-    monkeypatch.setattr(classifier, "train", lambda *args, **kw: calls.append(args[3]) or original(*args, **kw))
+    monkeypatch.setattr(classifier, "train", lambda *args, **kw: calls.append(list(args[3])) or original(*args, **kw))
     again, _ = classifier.select_and_train(cache, all_idx, 5, settings, held)
     assert calls == [[1e-3, 1e-2]]                                    # the search only
     np.testing.assert_allclose(again.decision_function(x), model.decision_function(x), rtol=1e-6)

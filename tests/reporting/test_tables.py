@@ -401,7 +401,7 @@ def test_the_summary_says_how_each_baseline_chose_its_penalty():
     frame = pd.DataFrame({"kind": ["cnn", "handcrafted", "handcrafted"], "name": ["CNN", "FV 2012", "FV plain"],
                           "svm_choice": ["", "interior", "edge tie"]})
     assert penalty_sentence(frame) == (
-        "Penalty C of the SVMs, chosen on the held-out tenth of the training images: FV 2012: chosen inside its "
-        "grid; FV plain: chosen at an edge of its grid (the optimum may lie beyond it), not determined (every "
+        "Penalty C of the SVMs, chosen on held-out training images: FV 2012: chosen inside its grid; "
+        "FV plain: chosen at an edge of its grid (the optimum may lie beyond it), not determined (every "
         "candidate tied on the held-out images).\n")
     assert penalty_sentence(frame[frame["kind"] == "cnn"]) == ""
