@@ -28,6 +28,7 @@ both); `cnn.key=value` or `fv.key=value` aims at one. A quick look is
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import time
 from pathlib import Path
@@ -218,6 +219,7 @@ def main(argv=None) -> int:
                              "rows are their means (default 1; make reproduce-cifar10 uses 3)")
     parser.epilog = "config overrides go to the model(s) whose config has the key; cnn.key= or fv.key= aims at one"
     args, overrides = parse_with_overrides(parser, argv)
+    logging.basicConfig(level=logging.INFO, format="%(message)s")  # the baseline's stages and SVM passes
     # ValueError: ConfigError, DataError and reporting's RecordError all derive from it.
     return run_command(lambda: reproduce(args.scale, overrides, args.reuse_committed, args.seeds), (ValueError,))
 
