@@ -76,8 +76,8 @@ def test_run_record_has_the_shared_format(first_run):
     assert float(rows[0]["val_top1_err_pct"]) == pytest.approx(
         json.loads((first_run / "eval.json").read_text())["centre"]["top1_err_pct"])
     assert float(rows[0]["train_top1_err_pct"]) >= 0.0
-    # 500 vectors of 2,048 dimensions fit in memory: solved exactly.
-    assert json.loads((first_run / "eval.json").read_text())["svm_solver"] == "liblinear"
+    # The CIFAR-10 config's solver (fair_svm_settings): exact, streamed, at every size.
+    assert json.loads((first_run / "eval.json").read_text())["svm_solver"] == "batched"
     with np.load(first_run / "predictions.npz") as p:
         assert p["probs"].shape == (200, 10) and p["labels"].shape == (200,)
         np.testing.assert_array_equal(p["labels"], np.repeat(np.arange(10), 20))
@@ -97,9 +97,10 @@ def test_subset_run_reuses_the_cached_vectors(first_run, tiny_cifar, cache_dir, 
     assert result["timings"]["reused_cache"] is True
     assert result["train_subset"] == {**result["train_subset"], "fraction": 0.5, "seed": 1, "n_images": 250}
     # The C search trained on half of the 22 non-held-out images per class; the
-    # final model keeps that C = 1 / (alpha n) on all 250 images.
+    # final model keeps that C = 1 / (alpha n) on the 220 images the CNN would train
+    # on (the config's svm_refit_with_holdout=False leaves the held-out 3 per class out).
     chosen = next(row for row in result["svm_selection"] if row["chosen"])
-    assert chosen["final_alpha"] == pytest.approx(chosen["alpha"] * 110 / 250)
+    assert chosen["final_alpha"] == pytest.approx(chosen["alpha"] * 110 / 220)
     assert chosen["C"] == pytest.approx(1 / (chosen["alpha"] * 110))
     with np.load(run_dir / "train_subset.npz") as s:
         assert np.bincount(np.asarray(s["indices"]) // 50).tolist() == [25] * 10  # class-balanced
